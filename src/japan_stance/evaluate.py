@@ -1,0 +1,108 @@
+"""Evaluation: per-issue and pooled metrics, confusion matrices, plots.
+
+``F_avg`` is SemEval-2016 Task 6's measure: the mean of F1(favor) and F1(against);
+``none`` is a valid prediction but is not averaged in. Pooled figures put the rows of
+every issue together, as the official scorer does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import (
+    ConfusionMatrixDisplay,
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+)
+
+from japan_stance.schema import LabelSchema
+
+METRICS = ("f_avg", "macro_f1", "accuracy", "log_loss", "brier")
+
+
+@dataclass
+class Evaluation:
+    """The result of scoring a model on labelled rows."""
+
+    metrics: dict[str, float]
+    confusion: dict[str, np.ndarray]
+    predictions: pd.DataFrame
+
+    def table(self, schema: LabelSchema) -> pd.DataFrame:
+        """Metrics as a table: one row per issue plus ``pooled``, one column per metric."""
+        rows = [*schema.issues, "pooled"]
+        return pd.DataFrame(
+            {m: [self.metrics.get(f"{r}.{m}" if r != "pooled" else m, np.nan) for r in rows] for m in METRICS}
+            | {"n": [self.metrics.get(f"{r}.n" if r != "pooled" else "n", 0) for r in rows]},
+            index=pd.Index(rows, name="issue"),
+        )
+
+
+def predict_rows(model, frame: pd.DataFrame, schema: LabelSchema) -> pd.DataFrame:
+    """Each labelled row with the model's probabilities for its own issue and its predicted stance.
+
+    Adds ``p_favor``, ``p_against``, ``p_none`` and ``predicted``.
+    """
+    texts = pd.unique(frame["text"])
+    proba = model.predict_proba(list(texts)).set_index(pd.Index(texts))
+    out = frame[["text", "issue", "stance"]].copy()
+    for role, stance in zip(("p_favor", "p_against", "p_none"), schema.stances, strict=True):
+        columns = out["issue"] + "." + stance
+        out[role] = [proba.at[t, c] for t, c in zip(out["text"], columns, strict=True)]
+    p = out[["p_favor", "p_against", "p_none"]].to_numpy()
+    out["predicted"] = np.asarray(schema.stances)[p.argmax(axis=1)]
+    return out
+
+
+def score_predictions(rows: pd.DataFrame, schema: LabelSchema) -> dict[str, float]:
+    """Metrics of predicted rows (``stance``, ``predicted``, ``p_favor``, ``p_against``, ``p_none``)."""
+    y, pred = rows["stance"].to_numpy(), rows["predicted"].to_numpy()
+    labels = list(schema.stances)
+    f1 = f1_score(y, pred, labels=labels, average=None, zero_division=0)
+    proba = rows[["p_favor", "p_against", "p_none"]].to_numpy()
+    onehot = (y[:, None] == np.asarray(labels)[None, :]).astype(float)
+    order = np.argsort(labels)  # log_loss wants its labels sorted
+    return {
+        "f_avg": float((f1[0] + f1[1]) / 2),
+        "macro_f1": float(f1.mean()),
+        "f1_favor": float(f1[0]),
+        "f1_against": float(f1[1]),
+        "accuracy": float(accuracy_score(y, pred)),
+        "log_loss": float(log_loss(y, np.clip(proba[:, order], 1e-15, 1), labels=sorted(labels))),
+        "brier": float(((proba - onehot) ** 2).sum(axis=1).mean()),
+        "n": float(len(rows)),
+    }
+
+
+def evaluate(model, frame: pd.DataFrame, schema: LabelSchema) -> Evaluation:
+    """Score ``model`` on labelled rows: per issue (``{issue}.{metric}``) and pooled (``{metric}``)."""
+    if frame.empty:
+        raise ValueError("no rows to evaluate on (is the eval fraction 0 and no eval file given?)")
+    rows = predict_rows(model, frame, schema)
+    metrics = dict(score_predictions(rows, schema))
+    confusion = {}
+    for issue in schema.issues:
+        part = rows[rows["issue"] == issue]
+        if part.empty:
+            continue
+        metrics |= {f"{issue}.{k}": v for k, v in score_predictions(part, schema).items()}
+        confusion[issue] = confusion_matrix(part["stance"], part["predicted"], labels=list(schema.stances))
+    per_issue = [metrics[f"{i}.f_avg"] for i in confusion]
+    metrics["f_avg_macro_issues"] = float(np.mean(per_issue))
+    return Evaluation(metrics=metrics, confusion=confusion, predictions=rows)
+
+
+def plot_confusion(matrix: np.ndarray, issue: str, schema: LabelSchema) -> Figure:
+    """A confusion matrix figure (rows: true stance, columns: predicted)."""
+    fig = Figure(figsize=(4.2, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    ConfusionMatrixDisplay(matrix, display_labels=list(schema.stances)).plot(
+        ax=ax, colorbar=False, cmap="Blues", values_format="d"
+    )
+    ax.set_title(f"{issue} (n={int(matrix.sum())})")
+    return fig

@@ -1,0 +1,203 @@
+"""StanceModel: one shared TF-IDF vectoriser, one logistic regression per issue.
+
+Vectorising is nearly all of the prediction cost, so the vectoriser is fit once on
+all labelled text (unsupervised) and shared by the per-issue classifiers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+from sklearn.utils.validation import check_is_fitted
+
+from japan_stance.schema import LabelSchema
+
+DEFAULT_STANCES = ("favor", "against", "none")
+
+
+def as_texts(X) -> list[str]:
+    """The texts of ``X``: a DataFrame's ``text`` column, a Series, or a sequence of strings.
+
+    A DataFrame is never iterated directly: that yields its column names (the silent
+    one-row bug of a bare vectoriser behind pyfunc).
+    """
+    if isinstance(X, pd.DataFrame):
+        if "text" not in X.columns:
+            raise ValueError(f"input has no 'text' column (columns: {', '.join(map(str, X.columns))})")
+        X = X["text"]
+    if isinstance(X, str):
+        raise ValueError("expected a sequence of texts, got a single string")
+    return ["" if t is None else str(t) for t in X]
+
+
+class StanceModel(BaseEstimator):
+    """Per-issue stance classifier over a shared TF-IDF vectoriser.
+
+    Parameters
+    ----------
+    issues : sequence of str
+        Issue axes, in output order.
+    stances : sequence of str
+        Stance names in the order favor, against, none.
+    word_ngram_range : tuple of int
+        Word n-gram range of the TF-IDF vectoriser.
+    char_ngram_range : tuple of int or None
+        If given, character n-grams (within word boundaries) are added through a FeatureUnion.
+    min_df, max_df, sublinear_tf, max_features
+        Passed to each TfidfVectorizer.
+    C, class_weight, max_iter
+        Passed to each LogisticRegression.
+    random_state : int or None
+        Seed of the logistic regressions.
+    """
+
+    def __init__(
+        self,
+        issues: Sequence[str] = (),
+        stances: Sequence[str] = DEFAULT_STANCES,
+        word_ngram_range=(1, 2),
+        char_ngram_range=None,
+        min_df=1,
+        max_df=1.0,
+        sublinear_tf=True,
+        max_features=None,
+        C=1.0,
+        class_weight=None,
+        max_iter=1000,
+        random_state=None,
+    ):
+        self.issues = issues
+        self.stances = stances
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.max_df = max_df
+        self.sublinear_tf = sublinear_tf
+        self.max_features = max_features
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _make_vectorizer(self):
+        common = dict(
+            min_df=self.min_df,
+            max_df=self.max_df,
+            sublinear_tf=self.sublinear_tf,
+            max_features=self.max_features,
+            strip_accents="unicode",
+            dtype=np.float32,
+        )
+        word = TfidfVectorizer(ngram_range=tuple(self.word_ngram_range), **common)
+        if not self.char_ngram_range:
+            return word
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), **common)
+        return FeatureUnion([("word", word), ("char", char)])
+
+    def _make_classifier(self) -> LogisticRegression:
+        return LogisticRegression(
+            C=self.C,
+            class_weight=self.class_weight,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+        )
+
+    def fit(self, X: pd.DataFrame, y=None) -> StanceModel:
+        """Fit the shared vectoriser and one logistic regression per issue.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Validated label rows with ``text``, ``issue`` and (unless ``y`` is given) ``stance``.
+        y : array-like, optional
+            Stances, if not in ``X``.
+        """
+        frame = X.assign(stance=np.asarray(y)) if y is not None else X
+        unknown = set(frame["issue"]) - set(self.issues)
+        if unknown:
+            raise ValueError(f"rows with issues outside the model: {sorted(unknown)}")
+        texts = pd.unique(frame["text"])
+        self.vectorizer_ = self._make_vectorizer().fit(texts)
+        self.classifiers_ = {}
+        for issue in self.issues:
+            rows = frame[frame["issue"] == issue]
+            if rows["stance"].nunique() < 2:
+                raise ValueError(f"issue '{issue}' needs rows of at least two stances to train, has {len(rows)} rows")
+            features = self.vectorizer_.transform(rows["text"])
+            self.classifiers_[issue] = clone(self._make_classifier()).fit(features, rows["stance"])
+        return self
+
+    def predict_proba(self, X) -> pd.DataFrame:
+        """Probabilities per issue and stance: one row per input, columns ``{issue}.{stance}``."""
+        check_is_fitted(self, "classifiers_")
+        texts = as_texts(X)
+        features = self.vectorizer_.transform(texts)
+        out = {}
+        for issue in self.issues:
+            clf = self.classifiers_[issue]
+            proba = clf.predict_proba(features)
+            for stance in self.stances:
+                hit = np.flatnonzero(clf.classes_ == stance)
+                out[LabelSchema.proba_column(issue, stance)] = proba[:, hit[0]] if hit.size else 0.0
+        return pd.DataFrame(out, index=range(len(texts)))
+
+    def predict(self, X) -> pd.DataFrame:
+        """Most likely stance per issue: one row per input, a column per issue."""
+        return self.stances_from_proba(self.predict_proba(X))
+
+    def stances_from_proba(self, proba: pd.DataFrame) -> pd.DataFrame:
+        """Turn ``{issue}.{stance}`` probabilities into the most likely stance per issue."""
+        stances = np.asarray(self.stances)
+        return pd.DataFrame(
+            {
+                issue: stances[
+                    proba[[LabelSchema.proba_column(issue, s) for s in self.stances]].to_numpy().argmax(axis=1)
+                ]
+                for issue in self.issues
+            },
+            index=proba.index,
+        )
+
+    def feature_names(self) -> np.ndarray:
+        """Names of the shared vectoriser's features (``char__`` / ``word__`` prefixed when joined)."""
+        check_is_fitted(self, "vectorizer_")
+        return self.vectorizer_.get_feature_names_out()
+
+    def explain(self, issue: str, k: int = 10) -> dict[str, list[tuple[str, float]]]:
+        """Top ``k`` n-grams pushing towards each stance of ``issue``, with their weights."""
+        check_is_fitted(self, "classifiers_")
+        clf = self.classifiers_[issue]
+        names = self.feature_names()
+        coef = clf.coef_
+        if coef.shape[0] == 1:  # binary: one row, positive towards classes_[1]
+            coef = np.vstack([-coef[0], coef[0]])
+        top = {}
+        for row, stance in zip(coef, clf.classes_, strict=True):
+            order = np.argsort(row)[::-1][:k]
+            top[str(stance)] = [(str(names[j]), float(row[j])) for j in order]
+        return top
+
+
+def build_model(model_cfg: Mapping, schema: LabelSchema, seed: int | None = None) -> StanceModel:
+    """Make an unfitted :class:`StanceModel` from a plain model config."""
+    char = model_cfg.get("char_ngram_range")
+    return StanceModel(
+        issues=tuple(schema.issues),
+        stances=tuple(schema.stances),
+        word_ngram_range=tuple(model_cfg["word_ngram_range"]),
+        char_ngram_range=tuple(char) if char else None,
+        min_df=model_cfg["min_df"],
+        max_df=model_cfg["max_df"],
+        sublinear_tf=model_cfg["sublinear_tf"],
+        max_features=model_cfg.get("max_features"),
+        C=model_cfg["C"],
+        class_weight=model_cfg.get("class_weight"),
+        max_iter=model_cfg["max_iter"],
+        random_state=seed,
+    )

@@ -1,0 +1,206 @@
+"""Everything that talks to MLflow: stores, runs, the pyfunc model, the registry.
+
+The only module that imports mlflow. The tracking URI always arrives as an argument
+(an absolute SQLite path by default, or a server's URL); nothing is set at import.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import joblib
+import mlflow
+import mlflow.data
+import pandas as pd
+from mlflow.data.sources import LocalArtifactDatasetSource
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+import japan_stance
+from japan_stance.data import LabelReport, content_digest
+from japan_stance.evaluate import Evaluation, plot_confusion
+from japan_stance.model import StanceModel, as_texts
+from japan_stance.schema import LabelSchema
+
+MODEL_NAME = "model"
+CHAMPION, PREVIOUS = "champion", "previous"
+PARENT_TAG = "mlflow.parentRunId"
+_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy", "joblib", "pyarrow")
+
+
+class StancePyFunc(mlflow.pyfunc.PythonModel):
+    """The pyfunc face of a :class:`StanceModel`.
+
+    Input: a DataFrame with a ``text`` column (or a list of strings). Output: one row
+    per input, a column per issue with the predicted stance, then ``{issue}.{stance}``
+    probability columns.
+    """
+
+    def load_context(self, context) -> None:
+        self.model = joblib.load(context.artifacts["stance_model"])
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        return predict_table(self.model, model_input)
+
+
+def predict_table(model: StanceModel, model_input) -> pd.DataFrame:
+    """Predicted stance per issue beside every ``{issue}.{stance}`` probability."""
+    proba = model.predict_proba(as_texts(model_input))
+    return pd.concat([model.stances_from_proba(proba), proba], axis=1)
+
+
+@dataclass(frozen=True)
+class Store:
+    """An open tracking store: its client and the experiment runs go to."""
+
+    client: MlflowClient
+    experiment_id: str
+    uri: str
+
+
+def open_store(uri: str, experiment_name: str, artifact_location: str | None = None) -> Store:
+    """Point MLflow at ``uri`` and make sure the experiment exists.
+
+    For a SQLite store, its folder is created and new experiments keep their artifacts
+    under ``artifact_location`` (never ``./mlruns``).
+    """
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment is not None:
+        return Store(client, experiment.experiment_id, uri)
+    location = Path(artifact_location).resolve().as_uri() if artifact_location else None
+    return Store(client, client.create_experiment(experiment_name, artifact_location=location), uri)
+
+
+def open_store_from_config(tracking: Mapping) -> Store:
+    """:func:`open_store` from the plain ``tracking`` config group."""
+    return open_store(tracking["uri"], tracking["experiment_name"], tracking.get("artifact_location"))
+
+
+def flatten(tree: Mapping, prefix: str = "") -> dict[str, str]:
+    """``{"model": {"C": 4}}`` -> ``{"model.C": "4"}``; lists become JSON."""
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= flatten(value, f"{name}.")
+        else:
+            flat[name] = json.dumps(value) if isinstance(value, (list, tuple)) else str(value)
+    return flat
+
+
+def git_state(root: str | Path) -> dict[str, str]:
+    """The commit checked out at ``root`` and whether the work tree has changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        return {"mlflow.source.git.commit": git("rev-parse", "HEAD"), "git.dirty": str(bool(git("status", "--porcelain")))}
+    except (OSError, subprocess.CalledProcessError):
+        return {"mlflow.source.git.commit": "unknown", "git.dirty": "unknown"}
+
+
+def pip_requirements() -> list[str]:
+    """Pinned requirements of the pyfunc model (explicit: inference takes seconds)."""
+    return [f"{name}=={metadata.version(name)}" for name in _REQUIREMENTS]
+
+
+def log_datasets(train: pd.DataFrame, eval_: pd.DataFrame, name: str, source: str) -> dict[str, str]:
+    """Log train and eval rows as MLflow datasets; return their content digests."""
+    digests = {}
+    for context, frame in (("training", train), ("eval", eval_)):
+        rows = frame[["text", "issue", "stance"]].reset_index(drop=True)
+        digest = content_digest(rows)
+        dataset = mlflow.data.from_pandas(
+            rows, source=LocalArtifactDatasetSource(source), targets="stance", name=f"{name}-{context}", digest=digest
+        )
+        mlflow.log_input(dataset, context=context)
+        digests[f"data.{context}_digest"] = digest
+    return digests
+
+
+def log_stance_model(model: StanceModel, example_texts: list[str]) -> mlflow.models.model.ModelInfo:
+    """Log ``model`` as a pyfunc with its signature, an input example and its own code."""
+    example = pd.DataFrame({"text": example_texts})
+    signature = infer_signature(example, predict_table(model, example))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stance_model.joblib"
+        joblib.dump(model, path)
+        return mlflow.pyfunc.log_model(
+            name=MODEL_NAME,
+            python_model=str(Path(__file__).with_name("pyfunc_model.py")),
+            artifacts={"stance_model": str(path)},
+            code_paths=[str(Path(japan_stance.__file__).parent)],
+            signature=signature,
+            input_example=example,
+            pip_requirements=pip_requirements(),
+        )
+
+
+def log_evaluation(evaluation: Evaluation, schema: LabelSchema, report: LabelReport) -> None:
+    """Metrics, confusion plots, the label report and the eval predictions of the active run."""
+    mlflow.log_metrics({k: v for k, v in evaluation.metrics.items() if pd.notna(v)})
+    for issue, matrix in evaluation.confusion.items():
+        mlflow.log_figure(plot_confusion(matrix, issue, schema), f"plots/confusion_{issue}.png")
+    mlflow.log_dict(report.to_dict(), "label_report.json")
+    if len(report.conflicts):
+        mlflow.log_text(report.conflicts.to_csv(index=False), "label_conflicts.csv")
+    if len(report.duplicates):
+        mlflow.log_text(report.duplicates.to_csv(index=False), "label_duplicates.csv")
+    mlflow.log_text(evaluation.predictions.to_csv(index=False), "eval_predictions.csv")
+    mlflow.log_text(evaluation.table(schema).round(4).to_string(), "eval_table.txt")
+
+
+def register_model(store: Store, model_uri: str, name: str, champion: str) -> tuple[str, bool]:
+    """Register ``model_uri`` as a new version of ``name``; maybe give it the champion alias.
+
+    ``champion`` is ``always``, ``if_none`` (only when no champion exists yet) or ``never``.
+    Returns the version (as a string) and whether it became champion.
+    """
+    version = str(mlflow.register_model(model_uri, name).version)
+    has_champion = CHAMPION in store.client.get_registered_model(name).aliases
+    promote = champion == "always" or (champion == "if_none" and not has_champion)
+    if promote:
+        set_champion(store, name, version)
+    return version, promote
+
+
+def set_champion(store: Store, name: str, version: str) -> str | None:
+    """Move ``champion`` to ``version``; the old champion keeps its version as ``previous``."""
+    aliases = store.client.get_registered_model(name).aliases
+    old = aliases.get(CHAMPION)
+    if old is not None and str(old) != str(version):
+        store.client.set_registered_model_alias(name, PREVIOUS, str(old))
+    store.client.set_registered_model_alias(name, CHAMPION, str(version))
+    return None if old is None else str(old)
+
+
+def start_parent_run(store: Store, run_name: str, tags: Mapping[str, str]) -> str:
+    """Create a sweep's parent run (not made active) and return its id."""
+    run = store.client.create_run(store.experiment_id, run_name=run_name, tags={"japan_stance.sweep": "parent", **tags})
+    return run.info.run_id
+
+
+def end_parent_run(store: Store, run_id: str, metric: str = "f_avg") -> None:
+    """Summarise the children of a sweep's parent run on it and mark it finished."""
+    children = mlflow.search_runs(
+        [store.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{run_id}'", output_format="pandas"
+    )
+    store.client.log_metric(run_id, "children", float(len(children)))
+    column = f"metrics.{metric}"
+    if len(children) and column in children:
+        store.client.log_metric(run_id, f"best_{metric}", float(children[column].max()))
+    store.client.set_terminated(run_id, "FINISHED")

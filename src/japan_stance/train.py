@@ -1,0 +1,132 @@
+"""``stance-train``: the Hydra shell around load -> split -> fit -> evaluate -> log.
+
+Run it from the folder that should hold ``experiments/`` (or set ``paths.root``)::
+
+    stance-train                                  # default: data=japan model=word
+    stance-train model=word_char model.C=4        # overrides
+    stance-train -m model.C=0.5,1,4               # a sweep: one parent run, a child per config
+    stance-train data=semeval2016                 # the public benchmark
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import mlflow
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from japan_stance import tracking
+from japan_stance.config import config_dir, to_settings
+from japan_stance.data import LabelError, LabelSet, check_trainable, load_labels, split_labels
+from japan_stance.evaluate import Evaluation, evaluate
+from japan_stance.model import StanceModel, build_model
+from japan_stance.schema import LabelSchema
+
+PARENT_RUN_FILE = "mlflow_parent_run_id"
+
+
+def load_split(data: dict, schema: LabelSchema) -> tuple[LabelSet, Any, Any]:
+    """Load the configured labels and split them into train and eval rows."""
+    labels = load_labels([*data["labels"], *data.get("extra", [])], schema, data["on_conflict"], data["adjudicator"])
+    if data.get("eval_labels"):
+        held_out = load_labels(data["eval_labels"], schema, data["on_conflict"], data["adjudicator"])
+        return labels, labels.frame, held_out.frame
+    train, eval_ = split_labels(labels.frame, data["eval_fraction"], data["split_salt"])
+    return labels, train, eval_
+
+
+def fit_and_evaluate(settings: dict) -> tuple[LabelSchema, LabelSet, StanceModel, Evaluation, Any, Any]:
+    """The pure part of a run: labels in, a fitted model and its evaluation out."""
+    schema = LabelSchema.from_config(settings["data"])
+    labels, train, eval_ = load_split(settings["data"], schema)
+    check_trainable(train, schema)
+    model = build_model(settings["model"], schema, seed=settings["seed"]).fit(train)
+    return schema, labels, model, evaluate(model, eval_, schema), train, eval_
+
+
+def log_run(settings: dict, run_name: str | None, parent_run_id: str | None) -> dict:
+    """Train, evaluate and log one run (and register its model); return a summary."""
+    schema, labels, model, evaluation, train, eval_ = fit_and_evaluate(settings)
+    track = settings["tracking"]
+    store = tracking.open_store_from_config(track)
+    tags = tracking.git_state(settings["paths"]["root"]) | {"data.name": settings["data"]["name"]}
+    if parent_run_id:
+        tags[tracking.PARENT_TAG] = parent_run_id
+    with mlflow.start_run(experiment_id=store.experiment_id, run_name=run_name, tags=tags) as run:
+        mlflow.log_params(tracking.flatten({k: v for k, v in settings.items() if k != "paths"}))
+        digests = tracking.log_datasets(train, eval_, settings["data"]["name"], str(settings["data"]["labels"][0]))
+        mlflow.set_tags(digests)
+        mlflow.log_dict(settings, "config.yaml")
+        tracking.log_evaluation(evaluation, schema, labels.report)
+        info = tracking.log_stance_model(model, list(eval_["text"].head(3)) or ["Japan urges restraint."])
+        version, champion = None, False
+        if track.get("register"):
+            version, champion = tracking.register_model(store, info.model_uri, track["registered_model_name"], track["champion"])
+    return {
+        "run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "champion": champion,
+        "schema": schema, "labels": labels, "evaluation": evaluation, "n_train": len(train), "n_eval": len(eval_),
+    }
+
+
+def print_summary(summary: dict, track: dict) -> None:
+    """What a user wants to see after training: data, figures, where the run went."""
+    schema, evaluation = summary["schema"], summary["evaluation"]
+    print(summary["labels"].report.summary())
+    print(f"train rows: {summary['n_train']}, eval rows: {summary['n_eval']}")
+    print(evaluation.table(schema).round(3).to_string())
+    print(f"run {summary['run_id']} in {track['uri']} (experiment {track['experiment_name']})")
+    if summary["version"]:
+        alias = f" @{tracking.CHAMPION}" if summary["champion"] else ""
+        print(f"registered {track['registered_model_name']} version {summary['version']}{alias}")
+
+
+class SweepParentRun(Callback):
+    """Hydra callback: one MLflow parent run per multirun, its id left in the sweep folder."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        settings = to_settings(config)
+        store = tracking.open_store_from_config(settings["tracking"])
+        run_id = tracking.start_parent_run(store, f"sweep {sweep_dir.name}", tracking.git_state(settings["paths"]["root"]))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        (sweep_dir / PARENT_RUN_FILE).write_text(run_id)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        marker = Path(config.hydra.sweep.dir) / PARENT_RUN_FILE
+        if marker.exists():
+            settings = to_settings(config)
+            tracking.end_parent_run(tracking.open_store_from_config(settings["tracking"]), marker.read_text().strip())
+
+
+def _job_context() -> tuple[str | None, str | None]:
+    """Run name and parent run id when running inside a Hydra multirun."""
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None, None
+    hc = HydraConfig.get()
+    marker = Path(hc.sweep.dir) / PARENT_RUN_FILE
+    parent = marker.read_text().strip() if marker.exists() else None
+    return ",".join(hc.overrides.task) or f"job {hc.job.num}", parent
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
+def main(cfg: DictConfig) -> float:
+    """Train one configuration; return its pooled F_avg (what a sweep optimises)."""
+    settings = to_settings(cfg)
+    run_name, parent = _job_context()
+    try:
+        summary = log_run(settings, run_name, parent)
+    except LabelError as err:
+        print(f"stance-train: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    print_summary(summary, settings["tracking"])
+    return summary["evaluation"].metrics["f_avg"]
+
+
+if __name__ == "__main__":
+    main()
