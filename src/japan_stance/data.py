@@ -312,17 +312,17 @@ def load_labels(
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise LabelError(f"{problems[0]}{more}")
-    duplicates = find_duplicates(frame)
-    unique = frame.drop(index=duplicates.index)
-    conflicts = find_conflicts(unique)
-    kept = resolve_conflicts(unique, conflicts, on_conflict, adjudicator).reset_index(drop=True)
+    conflicts = find_conflicts(frame)
+    resolved = resolve_conflicts(frame, conflicts, on_conflict, adjudicator)
+    duplicates = find_duplicates(resolved)
+    kept = resolved.drop(index=duplicates.index).reset_index(drop=True)
     report = LabelReport(
         files=[str(f) for f in files],
         rows_read=len(frame),
         duplicates=duplicates,
         conflicts=conflicts,
         on_conflict=on_conflict,
-        rows_dropped={"exact duplicates": len(duplicates), "conflicts": len(unique) - len(kept)},
+        rows_dropped={"conflicts": len(frame) - len(resolved), "exact duplicates": len(duplicates)},
         counts=count_labels(kept, schema),
     )
     return LabelSet(frame=kept, report=report)

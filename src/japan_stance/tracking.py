@@ -164,6 +164,11 @@ def log_evaluation(evaluation: Evaluation, schema: LabelSchema, report: LabelRep
     mlflow.log_text(evaluation.table(schema).round(4).to_string(), "eval_table.txt")
 
 
+def model_aliases(client: MlflowClient, name: str) -> dict[str, str]:
+    """Aliases of a registered model, versions as strings (SQLite gives ints, HTTP strings)."""
+    return {alias: str(version) for alias, version in client.get_registered_model(name).aliases.items()}
+
+
 def register_model(store: Store, model_uri: str, name: str, champion: str) -> tuple[str, bool]:
     """Register ``model_uri`` as a new version of ``name``; maybe give it the champion alias.
 
@@ -171,7 +176,7 @@ def register_model(store: Store, model_uri: str, name: str, champion: str) -> tu
     Returns the version (as a string) and whether it became champion.
     """
     version = str(mlflow.register_model(model_uri, name).version)
-    has_champion = CHAMPION in store.client.get_registered_model(name).aliases
+    has_champion = CHAMPION in model_aliases(store.client, name)
     promote = champion == "always" or (champion == "if_none" and not has_champion)
     if promote:
         set_champion(store, name, version)
@@ -180,12 +185,11 @@ def register_model(store: Store, model_uri: str, name: str, champion: str) -> tu
 
 def set_champion(store: Store, name: str, version: str) -> str | None:
     """Move ``champion`` to ``version``; the old champion keeps its version as ``previous``."""
-    aliases = store.client.get_registered_model(name).aliases
-    old = aliases.get(CHAMPION)
-    if old is not None and str(old) != str(version):
-        store.client.set_registered_model_alias(name, PREVIOUS, str(old))
+    old = model_aliases(store.client, name).get(CHAMPION)
+    if old is not None and old != str(version):
+        store.client.set_registered_model_alias(name, PREVIOUS, old)
     store.client.set_registered_model_alias(name, CHAMPION, str(version))
-    return None if old is None else str(old)
+    return old
 
 
 def start_parent_run(store: Store, run_name: str, tags: Mapping[str, str]) -> str:

@@ -70,7 +70,8 @@ def log_run(settings: dict, run_name: str | None, parent_run_id: str | None) -> 
             version, champion = tracking.register_model(store, info.model_uri, track["registered_model_name"], track["champion"])
     return {
         "run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "champion": champion,
-        "schema": schema, "labels": labels, "evaluation": evaluation, "n_train": len(train), "n_eval": len(eval_),
+        "schema": schema, "labels": labels, "model": model, "evaluation": evaluation,
+        "n_train": len(train), "n_eval": len(eval_),
     }
 
 
