@@ -95,6 +95,20 @@ def test_boilerplate_line_is_dropped(line):
     assert clean_article(f"{BODY}\n{line}\nTokyo agreed.").splitlines() == [BODY, "Tokyo agreed."]
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Subscribers to the plan rose sharply.",
+        "Sure enough, Tokyo objected.",
+        "By 2027 Japan will spend 2% of GDP on defense.",
+        "Sharing intelligence with Seoul remains difficult.",
+        "Printing money is not a defense policy.",
+    ],
+)
+def test_ordinary_line_is_kept(line):
+    assert clean_article(f"{line}\n{BODY}").splitlines() == [line, BODY]
+
+
 def test_everything_after_related_articles_is_dropped():
     text = f"{BODY}\nRelated Articles\nGold reaches record highs as Bitcoin struggles.\nThoughts"
     assert clean_article(text) == BODY

@@ -39,11 +39,11 @@ CITATION_RE = re.compile(r"\s*\[\[?\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]?\]")
 LIST_MARKER_RE = re.compile(r"^(?:[-*•·▪]|\d{1,2}[.)])\s+")
 #: A whole line that is site furniture, not article text.
 BOILERPLATE_LINE_RE = re.compile(
-    r"^(?:share(?: this| this article| this story| on \w+)?|share your thoughts.*|sign in.*"
-    r"|log in.*|subscribe.*|comments?(?: \(\d+\))?|leave a (?:comment|reply).*"
-    r"|exit mobile version|table of contents|contents|article subheadings|in this article"
-    r"|advertisement|sponsored|print|email|tweet|copy link|follow us.*|click here.*"
-    r"|read more.*|also read.*|skip to (?:main )?content|back to top"
+    r"^(?:share(?: this| this article| this story| on \w+)?|(?:share your thoughts|sign in"
+    r"|log in|subscribe|leave a comment|leave a reply|follow us|click here|read more|also read)"
+    r"\b.*|comments?(?: \(\d+\))?|exit mobile version|table of contents|contents"
+    r"|article subheadings|in this article|advertisement|sponsored|print|email|tweet|copy link"
+    r"|skip to (?:main )?content|back to top"
     r"|did you know\??|pro tip:?|fast facts:?|quick facts:?|editor'?s note:?)[.:!]?$",
     re.IGNORECASE,
 )
