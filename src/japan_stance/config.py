@@ -32,3 +32,16 @@ def to_settings(cfg: DictConfig) -> dict:
         cfg.paths.root = str(Path(cfg.paths.root).resolve())
         cfg.pop("hydra", None)
     return OmegaConf.to_container(cfg, resolve=True)
+
+
+def compose_settings(root: str | Path, overrides: list[str] | None = None) -> dict:
+    """Compose the training config as plain settings, for the non-Hydra commands.
+
+    The plain CLIs read their defaults (tracking URI, registered model name) from the same
+    configs as ``stance-train``, so the two never disagree.
+    """
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose("train", overrides=[f"paths.root={Path(root).resolve()}", *(overrides or [])])
+    return to_settings(cfg)

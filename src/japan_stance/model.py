@@ -164,6 +164,22 @@ class StanceModel(BaseEstimator):
             index=proba.index,
         )
 
+    def fitted_parts(self) -> dict:
+        """The fitted scikit-learn parts, as the logged pyfunc artifact stores them."""
+        check_is_fitted(self, "classifiers_")
+        return {
+            "vectorizer": self.vectorizer_, "classifiers": dict(self.classifiers_),
+            "issues": list(self.issues), "stances": list(self.stances),
+        }
+
+    @classmethod
+    def from_fitted_parts(cls, parts: Mapping) -> StanceModel:
+        """A fitted model for prediction, rebuilt from :meth:`fitted_parts` (hyperparameters are not kept)."""
+        model = cls(issues=tuple(parts["issues"]), stances=tuple(parts["stances"]))
+        model.vectorizer_ = parts["vectorizer"]
+        model.classifiers_ = dict(parts["classifiers"])
+        return model
+
     def feature_names(self) -> np.ndarray:
         """Names of the shared vectoriser's features (``char__`` / ``word__`` prefixed when joined)."""
         check_is_fitted(self, "vectorizer_")

@@ -236,12 +236,22 @@ def score_to_parts(
     parts.mkdir(parents=True, exist_ok=True)
     numbered = enumerate(chunks(items, options.chunk_size))
     todo = ((n, c) for n, c in numbered if not (parts / f"{n:06d}.done").exists())
-    jobs = (delayed(_score_numbered)(n, c, model, options) for n, c in todo)
-    for number, n_items, chunk in Parallel(n_jobs=workers, return_as="generator")(jobs):
+    for number, n_items, chunk in _scored(todo, model, options, workers):
         write_chunk(parts, number, chunk)
         if progress:
             progress(n_items, len(chunk.sentences))
     return len(list(parts.glob("*.done")))
+
+
+def _scored(todo: Iterator[tuple[int, list]], model, options: ScoreOptions, workers: int):
+    """Score chunks in order: the first in this process (a small run never starts a pool),
+    the rest over ``workers`` processes."""
+    first = next(todo, None)
+    if first is None:
+        return
+    yield _score_numbered(*first, model, options)
+    jobs = (delayed(_score_numbered)(n, c, model, options) for n, c in todo)
+    yield from Parallel(n_jobs=workers, return_as="generator")(jobs)
 
 
 def _score_numbered(number: int, items: list, model, options: ScoreOptions) -> tuple[int, int, Chunk]:

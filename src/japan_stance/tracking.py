@@ -22,7 +22,6 @@ from mlflow.data.sources import LocalArtifactDatasetSource
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-import japan_stance
 from japan_stance.data import LabelReport, content_digest
 from japan_stance.evaluate import Evaluation, plot_confusion
 from japan_stance.model import StanceModel, as_texts
@@ -34,23 +33,8 @@ PARENT_TAG = "mlflow.parentRunId"
 _REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy", "joblib", "pyarrow")
 
 
-class StancePyFunc(mlflow.pyfunc.PythonModel):
-    """The pyfunc face of a :class:`StanceModel`.
-
-    Input: a DataFrame with a ``text`` column (or a list of strings). Output: one row
-    per input, a column per issue with the predicted stance, then ``{issue}.{stance}``
-    probability columns.
-    """
-
-    def load_context(self, context) -> None:
-        self.model = joblib.load(context.artifacts["stance_model"])
-
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        return predict_table(self.model, model_input)
-
-
 def predict_table(model: StanceModel, model_input) -> pd.DataFrame:
-    """Predicted stance per issue beside every ``{issue}.{stance}`` probability."""
+    """What the logged pyfunc returns: predicted stance per issue, then every probability."""
     proba = model.predict_proba(as_texts(model_input))
     return pd.concat([model.stances_from_proba(proba), proba], axis=1)
 
@@ -64,16 +48,21 @@ class Store:
     uri: str
 
 
+def use_tracking_uri(uri: str) -> None:
+    """Send MLflow's tracking and registry calls to ``uri`` (creating a SQLite store's folder)."""
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+
+
 def open_store(uri: str, experiment_name: str, artifact_location: str | None = None) -> Store:
     """Point MLflow at ``uri`` and make sure the experiment exists.
 
     For a SQLite store, its folder is created and new experiments keep their artifacts
     under ``artifact_location`` (never ``./mlruns``).
     """
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    use_tracking_uri(uri)
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     experiment = client.get_experiment_by_name(experiment_name)
     if experiment is not None:
@@ -133,17 +122,16 @@ def log_datasets(train: pd.DataFrame, eval_: pd.DataFrame, name: str, source: st
 
 
 def log_stance_model(model: StanceModel, example_texts: list[str]) -> mlflow.models.model.ModelInfo:
-    """Log ``model`` as a pyfunc with its signature, an input example and its own code."""
+    """Log ``model`` as a self-contained pyfunc (``pyfunc_model.py``) with signature and input example."""
     example = pd.DataFrame({"text": example_texts})
     signature = infer_signature(example, predict_table(model, example))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stance_model.joblib"
-        joblib.dump(model, path)
+        joblib.dump(model.fitted_parts(), path)
         return mlflow.pyfunc.log_model(
             name=MODEL_NAME,
             python_model=str(Path(__file__).with_name("pyfunc_model.py")),
             artifacts={"stance_model": str(path)},
-            code_paths=[str(Path(japan_stance.__file__).parent)],
             signature=signature,
             input_example=example,
             pip_requirements=pip_requirements(),
@@ -208,3 +196,47 @@ def end_parent_run(store: Store, run_id: str, metric: str = "f_avg") -> None:
     if len(children) and column in children:
         store.client.log_metric(run_id, f"best_{metric}", float(children[column].max()))
     store.client.set_terminated(run_id, "FINISHED")
+
+
+class PyfuncStanceModel:
+    """Any pyfunc whose output has ``{issue}.{stance}`` columns, seen as a stance model."""
+
+    def __init__(self, pyfunc, issues: list[str], stances: list[str]):
+        self.pyfunc, self.issues, self.stances = pyfunc, issues, stances
+
+    def predict_proba(self, texts: list[str]) -> pd.DataFrame:
+        out = self.pyfunc.predict(pd.DataFrame({"text": list(texts)}))
+        return out[[f"{i}.{s}" for i in self.issues for s in self.stances]].reset_index(drop=True)
+
+
+def load_stance_model(model_uri: str):
+    """Load a model to score with: the :class:`StanceModel` inside our pyfunc, else an adapter.
+
+    Raises
+    ------
+    mlflow.exceptions.MlflowException, OSError
+        When the model cannot be found or read.
+    """
+    pyfunc = mlflow.pyfunc.load_model(model_uri)
+    try:
+        inner = pyfunc.unwrap_python_model()
+    except Exception:  # not a PythonModel (another flavor)
+        inner = None
+    if hasattr(inner, "parts"):  # our pyfunc_model.StancePyFunc
+        return StanceModel.from_fitted_parts(inner.parts)
+    names = pyfunc.metadata.get_output_schema().input_names() if pyfunc.metadata.get_output_schema() else []
+    pairs = [n.split(".", 1) for n in names if "." in n]
+    issues = list(dict.fromkeys(i for i, _ in pairs))
+    stances = list(dict.fromkeys(s for _, s in pairs))
+    if not issues or len(stances) != 3:
+        raise ValueError(f"{model_uri}: its output has no '{{issue}}.{{stance}}' probability columns")
+    return PyfuncStanceModel(pyfunc, issues, stances)
+
+
+def describe_model(model_uri: str, tracking_uri: str) -> str:
+    """The model behind ``model_uri`` pinned to a version (an alias moves), for resuming."""
+    name, sep, alias = model_uri.removeprefix("models:/").partition("@")
+    if model_uri.startswith("models:/") and sep:
+        version = MlflowClient(tracking_uri, tracking_uri).get_model_version_by_alias(name, alias).version
+        return f"models:/{name}/{version}"
+    return model_uri
