@@ -21,6 +21,7 @@ from japan_stance.config import compose_settings
 from japan_stance.data import LabelError
 from japan_stance.inputs import InputError, iter_inputs, parse_columns
 from japan_stance.score import (
+    PARTS,
     ScoreError,
     ScoreOptions,
     check_run,
@@ -96,6 +97,9 @@ def run_score(args: argparse.Namespace) -> int:
     options = ScoreOptions(chunk_size=args.chunk_size, n_boot=args.bootstrap, seed=args.seed)
     out = Path(args.out)
     if not check_run(out, run_identity(args.inputs, model_id, columns, options)):
+        done = len(list((out / PARTS).glob("*.done")))
+        if done:
+            print(f"resuming: {done} chunks already scored in {out / PARTS}", file=sys.stderr)
         with tqdm(unit=" articles", desc="scoring", disable=None, file=sys.stderr) as bar:
             def progress(n_articles: int, n_sentences: int) -> None:
                 bar.update(n_articles)

@@ -7,7 +7,6 @@ article per row and are read in batches, so memory does not grow with their size
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +114,7 @@ def expand_input(raw: str | Path) -> Iterator[tuple[Path, str]]:
     """Files under one input argument, each with its id stem (path relative to the argument, no extension)."""
     path = Path(raw)
     if path.is_dir():
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        for file in sorted(p for p in path.rglob("*") if not p.is_dir()):
             yield file, file.relative_to(path).with_suffix("").as_posix()
     elif path.is_file():
         yield path, path.with_suffix("").name
@@ -157,5 +156,3 @@ def parse_columns(pairs: Sequence[str]) -> dict[str, str]:
         out[key] = value
     return out
 
-
-__all__ = ["Article", "Reject", "InputError", "iter_inputs", "parse_columns", "json"]
