@@ -18,7 +18,8 @@ from tqdm import tqdm
 
 from japan_stance import report, tracking
 from japan_stance.config import compose_settings
-from japan_stance.data import LabelError
+from japan_stance.data import LabelError, annotator_agreement, load_labels, read_label_rows, source_domain
+from japan_stance.schema import LabelSchema
 from japan_stance.inputs import InputError, iter_inputs, parse_columns
 from japan_stance.score import (
     PARTS,
@@ -122,3 +123,54 @@ def score_main(argv: Sequence[str] | None = None) -> int:
     """``stance-score INPUT... [--model URI] [--out DIR]``."""
     args = score_parser().parse_args(argv)
     return guarded("stance-score", lambda: run_score(args))
+
+
+def labels_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stance-labels",
+        description="Check label files and describe them: counts, topics, sources, annotator agreement.",
+    )
+    parser.add_argument("paths", nargs="*", help="label files or folders (default: the data config's labels)")
+    parser.add_argument("--data", default="japan", help="data config whose schema applies (default: japan)")
+    parser.add_argument("--second-annotator", default="labeller-2nd", help="annotator to measure agreement for")
+    return parser
+
+
+def run_labels(args: argparse.Namespace) -> int:
+    settings = compose_settings(Path.cwd(), [f"data={args.data}"])
+    data = settings["data"]
+    schema = LabelSchema.from_config(data)
+    paths = args.paths or [*data["labels"], *data["extra"]]
+    label_set = load_labels(paths, schema, data["on_conflict"], data["adjudicator"])
+    frame = label_set.frame
+    print(label_set.report.summary())
+    counts = pd.DataFrame(label_set.report.counts).T
+    counts["total"] = counts.sum(axis=1)
+    counts["none_share"] = (counts[schema.none] / counts["total"]).round(3)
+    print(f"\nrows per issue and stance ({frame['text'].nunique()} sentences):\n{counts.to_string()}")
+    sentences = frame.drop_duplicates("text")
+    if sentences["topic"].ne("").any():
+        print(f"\nsentences per topic:\n{sentences['topic'].replace('', '(none)').value_counts().to_string()}")
+    web = sentences[sentences["source"].str.contains("://", regex=False)]
+    print(
+        f"\nsources: {sentences['source'].nunique()} distinct ({web['source'].nunique()} web pages on "
+        f"{web['source'].map(source_domain).nunique()} domains); "
+        f"sentences by kind: {sentences['source'].map(_source_kind).value_counts().to_dict()}"
+    )
+    dated = pd.to_datetime(sentences["date"].str[:4], format="%Y", errors="coerce").dropna()
+    if len(dated):
+        print(f"years: {dated.min().year}-{dated.max().year}")
+    agreement = annotator_agreement(read_label_rows(paths), args.second_annotator, data["adjudicator"])
+    if len(agreement):
+        print(f"\nagreement of {args.second_annotator} with the first annotation:\n{agreement.round(3).to_string(index=False)}")
+    return 0
+
+
+def _source_kind(source: str) -> str:
+    return "web" if "://" in source else source.split("/", 1)[0]
+
+
+def labels_main(argv: Sequence[str] | None = None) -> int:
+    """``stance-labels [PATH...]``: validate labels and print what they hold."""
+    args = labels_parser().parse_args(argv)
+    return guarded("stance-labels", lambda: run_labels(args))

@@ -367,3 +367,37 @@ def content_digest(frame: pd.DataFrame) -> str:
     """A short digest of the rows' text, issue and stance, independent of row order and files."""
     lines = sorted(frame["text"] + "\t" + frame["issue"] + "\t" + frame["stance"])
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def read_label_rows(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Every row of every label file, as written (before duplicates and conflicts are handled)."""
+    return pd.concat([read_label_file(f) for f in find_label_files(paths)], ignore_index=True)
+
+
+def annotator_agreement(rows: pd.DataFrame, second: str, adjudicator: str = "adjudicator") -> pd.DataFrame:
+    """Agreement of annotator ``second`` with the first label of each sentence and issue.
+
+    Pairs each of ``second``'s rows with the other annotators' row for the same text and issue
+    (adjudicator rows left out). Returns per issue: pairs, raw agreement, Cohen's kappa.
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    theirs = rows[rows["annotator"] == second]
+    firsts = rows[~rows["annotator"].isin([second, adjudicator])].drop_duplicates(_KEY)
+    pairs = theirs.merge(firsts, on=_KEY, suffixes=("_second", "_first"))
+    out = [
+        {
+            "issue": issue,
+            "pairs": len(group),
+            "agreement": float((group["stance_first"] == group["stance_second"]).mean()),
+            "kappa": float(cohen_kappa_score(group["stance_first"], group["stance_second"])),
+        }
+        for issue, group in pairs.groupby("issue", sort=False)
+    ]
+    return pd.DataFrame(out, columns=["issue", "pairs", "agreement", "kappa"])
+
+
+def source_domain(source: str) -> str:
+    """The web domain of a URL source (``www.`` dropped); the source itself otherwise."""
+    host = source.split("://", 1)[1].split("/", 1)[0] if "://" in source else source
+    return host.removeprefix("www.")
