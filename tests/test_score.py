@@ -26,7 +26,8 @@ OPTIONS = ScoreOptions(n_boot=400, seed=1)
 
 
 def one_issue(proba_rows):
-    return {"support_us": np.array(proba_rows, dtype=float)}
+    """(n, 3, 1) probabilities of one issue, for aggregate_article."""
+    return np.array(proba_rows, dtype=float)[:, :, None]
 
 
 # ------------------------------------------------------------------ aggregation by hand
@@ -38,7 +39,7 @@ def test_signed_score_weights_sentences_by_their_stance_mass():
 
 
 def test_article_row_has_score_interval_counts_and_evidence():
-    (row,) = aggregate_article("a", ["Japan backs the US.", "Weather."], one_issue([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]), OPTIONS)
+    (row,) = aggregate_article("a", ["Japan backs the US.", "Weather."], one_issue([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]), ["support_us"], OPTIONS)
     assert row["score"] == pytest.approx(0.63 / 1.1)
     assert 0.0 <= row["ci_low"] <= row["score"] <= row["ci_high"] <= 0.7 + 1e-12
     assert (row["p_favor"], row["p_against"]) == pytest.approx((0.45, 0.1))
@@ -47,11 +48,11 @@ def test_article_row_has_score_interval_counts_and_evidence():
 
 
 def test_interval_collapses_for_identical_sentences_and_mirrors_for_against():
-    same = aggregate_article("b", ["x"] * 5, one_issue([[0.6, 0.2, 0.2]] * 5), OPTIONS)[0]
+    same = aggregate_article("b", ["x"] * 5, one_issue([[0.6, 0.2, 0.2]] * 5), ["support_us"], OPTIONS)[0]
     assert same["ci_low"] == pytest.approx(same["score"]) == pytest.approx(same["ci_high"]) == pytest.approx(0.4)
     proba = np.array([[0.7, 0.1, 0.2], [0.2, 0.5, 0.3], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
-    fwd = aggregate_article("c", list("abcd"), one_issue(proba), OPTIONS)[0]
-    rev = aggregate_article("c", list("abcd"), one_issue(proba[:, [1, 0, 2]]), OPTIONS)[0]
+    fwd = aggregate_article("c", list("abcd"), one_issue(proba), ["support_us"], OPTIONS)[0]
+    rev = aggregate_article("c", list("abcd"), one_issue(proba[:, [1, 0, 2]]), ["support_us"], OPTIONS)[0]
     assert rev["score"] == pytest.approx(-fwd["score"])
     assert (rev["ci_low"], rev["ci_high"]) == pytest.approx((-fwd["ci_high"], -fwd["ci_low"]))
     assert fwd["ci_low"] < fwd["score"] < fwd["ci_high"]
@@ -59,9 +60,9 @@ def test_interval_collapses_for_identical_sentences_and_mirrors_for_against():
 
 def test_interval_depends_on_article_and_seed_not_on_order_of_processing():
     proba = one_issue(np.random.default_rng(0).dirichlet([1, 1, 1], size=12))
-    a = aggregate_article("same", ["s"] * 12, proba, OPTIONS)[0]
-    b = aggregate_article("same", ["s"] * 12, proba, OPTIONS)[0]
-    c = aggregate_article("same", ["s"] * 12, proba, ScoreOptions(n_boot=400, seed=2))[0]
+    a = aggregate_article("same", ["s"] * 12, proba, ["i"], OPTIONS)[0]
+    b = aggregate_article("same", ["s"] * 12, proba, ["i"], OPTIONS)[0]
+    c = aggregate_article("same", ["s"] * 12, proba, ["i"], ScoreOptions(n_boot=400, seed=2))[0]
     assert (a["ci_low"], a["ci_high"]) == (b["ci_low"], b["ci_high"])
     assert (a["ci_low"], a["ci_high"]) != (c["ci_low"], c["ci_high"])
 

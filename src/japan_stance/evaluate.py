@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold
 from sklearn.metrics import (
     ConfusionMatrixDisplay,
     accuracy_score,
@@ -20,6 +22,7 @@ from sklearn.metrics import (
     log_loss,
 )
 
+from japan_stance.data import split_groups
 from japan_stance.schema import LabelSchema
 
 METRICS = ("f_avg", "macro_f1", "accuracy", "log_loss", "brier")
@@ -83,7 +86,11 @@ def evaluate(model, frame: pd.DataFrame, schema: LabelSchema) -> Evaluation:
     """Score ``model`` on labelled rows: per issue (``{issue}.{metric}``) and pooled (``{metric}``)."""
     if frame.empty:
         raise ValueError("no rows to evaluate on (is the eval fraction 0 and no eval file given?)")
-    rows = predict_rows(model, frame, schema)
+    return evaluate_rows(predict_rows(model, frame, schema), schema)
+
+
+def evaluate_rows(rows: pd.DataFrame, schema: LabelSchema) -> Evaluation:
+    """Metrics and confusion matrices of predicted rows (as :func:`predict_rows` makes them)."""
     metrics = dict(score_predictions(rows, schema))
     confusion = {}
     for issue in schema.issues:
@@ -95,6 +102,48 @@ def evaluate(model, frame: pd.DataFrame, schema: LabelSchema) -> Evaluation:
     per_issue = [metrics[f"{i}.f_avg"] for i in confusion]
     metrics["f_avg_macro_issues"] = float(np.mean(per_issue))
     return Evaluation(metrics=metrics, confusion=confusion, predictions=rows)
+
+
+def cross_predict(
+    model, frame: pd.DataFrame, schema: LabelSchema, folds: int = 5, seed: int | None = 0, groups=None
+) -> pd.DataFrame:
+    """Out-of-fold predictions of ``model`` on ``frame`` by grouped K-fold cross-validation.
+
+    Parameters
+    ----------
+    model : estimator
+        Unfitted; cloned and fit once per fold on the other folds' rows.
+    frame : DataFrame
+        Labelled rows (``text``, ``issue``, ``stance``, optionally ``article_id``).
+    folds : int
+        Number of folds (at least 2).
+    seed : int or None
+        Shuffles the groups into folds.
+    groups : array-like, optional
+        One group per row; rows of a group are never on both sides of a fold. Default: the
+        split groups (the article, else the sentence), so one text's issues stay together.
+
+    Returns
+    -------
+    DataFrame
+        Every row of ``frame`` once, as :func:`predict_rows` makes them, plus ``fold``.
+    """
+    frame = frame.reset_index(drop=True)
+    groups = split_groups(frame) if groups is None else np.asarray(groups)
+    splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    parts = []
+    for fold, (train, test) in enumerate(splitter.split(frame, groups=groups)):
+        fitted = clone(model).fit(frame.iloc[train])
+        parts.append(predict_rows(fitted, frame.iloc[test], schema).assign(fold=fold))
+    return pd.concat(parts).sort_index()
+
+
+def cross_validate(
+    model, frame: pd.DataFrame, schema: LabelSchema, folds: int = 5, seed: int | None = 0, groups=None
+) -> dict[str, float]:
+    """Grouped K-fold figures of ``model`` on ``frame``: the metrics of :func:`evaluate`,
+    computed once over the pooled out-of-fold predictions (see :func:`cross_predict`)."""
+    return evaluate_rows(cross_predict(model, frame, schema, folds, seed, groups), schema).metrics
 
 
 def plot_confusion(matrix: np.ndarray, issue: str, schema: LabelSchema) -> Figure:

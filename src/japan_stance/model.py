@@ -10,15 +10,18 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from japan_stance.schema import LabelSchema
 
 DEFAULT_STANCES = ("favor", "against", "none")
+CALIBRATION_METHODS = (None, "sigmoid", "isotonic")
 
 
 def as_texts(X) -> list[str]:
@@ -48,11 +51,19 @@ class StanceModel(BaseEstimator):
     word_ngram_range : tuple of int
         Word n-gram range of the TF-IDF vectoriser.
     char_ngram_range : tuple of int or None
-        If given, character n-grams (within word boundaries) are added through a FeatureUnion.
+        If given, character n-grams are added through a FeatureUnion.
+    char_analyzer : {"char_wb", "char"}
+        Character n-grams within word boundaries, or across them.
     min_df, max_df, sublinear_tf, max_features
-        Passed to each TfidfVectorizer.
+        Passed to each TfidfVectorizer. A float ``max_df`` below 1 also drops markers
+        present in nearly every text (SemEval's ``#SemST``).
     C, class_weight, max_iter
         Passed to each LogisticRegression.
+    none_weight : float
+        Multiplies the ``none`` class weight (after ``class_weight``): below 1 shifts the
+        decision away from ``none``, which F_avg does not score.
+    calibration : {None, "sigmoid", "isotonic"}
+        Wrap each logistic regression in ``CalibratedClassifierCV`` with this method.
     random_state : int or None
         Seed of the logistic regressions.
     """
@@ -63,6 +74,7 @@ class StanceModel(BaseEstimator):
         stances: Sequence[str] = DEFAULT_STANCES,
         word_ngram_range=(1, 2),
         char_ngram_range=None,
+        char_analyzer="char_wb",
         min_df=1,
         max_df=1.0,
         sublinear_tf=True,
@@ -70,12 +82,15 @@ class StanceModel(BaseEstimator):
         C=1.0,
         class_weight=None,
         max_iter=1000,
+        none_weight=1.0,
+        calibration=None,
         random_state=None,
     ):
         self.issues = issues
         self.stances = stances
         self.word_ngram_range = word_ngram_range
         self.char_ngram_range = char_ngram_range
+        self.char_analyzer = char_analyzer
         self.min_df = min_df
         self.max_df = max_df
         self.sublinear_tf = sublinear_tf
@@ -83,6 +98,8 @@ class StanceModel(BaseEstimator):
         self.C = C
         self.class_weight = class_weight
         self.max_iter = max_iter
+        self.none_weight = none_weight
+        self.calibration = calibration
         self.random_state = random_state
 
     def _make_vectorizer(self):
@@ -97,16 +114,35 @@ class StanceModel(BaseEstimator):
         word = TfidfVectorizer(ngram_range=tuple(self.word_ngram_range), **common)
         if not self.char_ngram_range:
             return word
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), **common)
+        char = TfidfVectorizer(analyzer=self.char_analyzer, ngram_range=tuple(self.char_ngram_range), **common)
         return FeatureUnion([("word", word), ("char", char)])
 
-    def _make_classifier(self) -> LogisticRegression:
-        return LogisticRegression(
+    def _class_weights(self, y) -> dict | None:
+        """Per-stance weights of one issue's rows: ``class_weight``, then ``none`` times ``none_weight``."""
+        none = self.stances[2]
+        if self.none_weight == 1.0 or none not in set(y):
+            return self.class_weight
+        classes = np.unique(y)
+        if isinstance(self.class_weight, Mapping):
+            weights = {c: float(self.class_weight.get(c, 1.0)) for c in classes}
+        else:
+            weights = dict(zip(classes, compute_class_weight(self.class_weight, classes=classes, y=y), strict=True))
+        return weights | {none: weights[none] * self.none_weight}
+
+    def _make_classifier(self, y):
+        """An unfitted classifier for one issue's stances ``y``, calibrated if configured."""
+        if self.calibration not in CALIBRATION_METHODS:
+            raise ValueError(f"calibration must be one of {CALIBRATION_METHODS}, got {self.calibration!r}")
+        lr = LogisticRegression(
             C=self.C,
-            class_weight=self.class_weight,
+            class_weight=self._class_weights(np.asarray(y)),
             max_iter=self.max_iter,
             random_state=self.random_state,
         )
+        if self.calibration is None:
+            return lr
+        folds = int(min(5, pd.Series(y).value_counts().min()))
+        return CalibratedClassifierCV(lr, method=self.calibration, cv=max(folds, 2))
 
     def fit(self, X: pd.DataFrame, y=None) -> StanceModel:
         """Fit the shared vectoriser and one logistic regression per issue.
@@ -130,7 +166,7 @@ class StanceModel(BaseEstimator):
             if rows["stance"].nunique() < 2:
                 raise ValueError(f"issue '{issue}' needs rows of at least two stances to train, has {len(rows)} rows")
             features = self.vectorizer_.transform(rows["text"])
-            self.classifiers_[issue] = clone(self._make_classifier()).fit(features, rows["stance"])
+            self.classifiers_[issue] = self._make_classifier(rows["stance"]).fit(features, rows["stance"])
         return self
 
     def predict_proba(self, X) -> pd.DataFrame:
@@ -190,7 +226,7 @@ class StanceModel(BaseEstimator):
         check_is_fitted(self, "classifiers_")
         clf = self.classifiers_[issue]
         names = self.feature_names()
-        coef = clf.coef_
+        coef = _coefficients(clf)
         if coef.shape[0] == 1:  # binary: one row, positive towards classes_[1]
             coef = np.vstack([-coef[0], coef[0]])
         top = {}
@@ -198,6 +234,13 @@ class StanceModel(BaseEstimator):
             order = np.argsort(row)[::-1][:k]
             top[str(stance)] = [(str(names[j]), float(row[j])) for j in order]
         return top
+
+
+def _coefficients(clf) -> np.ndarray:
+    """A linear classifier's coefficients; for a calibrated one, the mean over its folds' models."""
+    if isinstance(clf, CalibratedClassifierCV):
+        return np.mean([c.estimator.coef_ for c in clf.calibrated_classifiers_], axis=0)
+    return clf.coef_
 
 
 def build_model(model_cfg: Mapping, schema: LabelSchema, seed: int | None = None) -> StanceModel:
@@ -208,6 +251,7 @@ def build_model(model_cfg: Mapping, schema: LabelSchema, seed: int | None = None
         stances=tuple(schema.stances),
         word_ngram_range=tuple(model_cfg["word_ngram_range"]),
         char_ngram_range=tuple(char) if char else None,
+        char_analyzer=model_cfg.get("char_analyzer", "char_wb"),
         min_df=model_cfg["min_df"],
         max_df=model_cfg["max_df"],
         sublinear_tf=model_cfg["sublinear_tf"],
@@ -215,5 +259,7 @@ def build_model(model_cfg: Mapping, schema: LabelSchema, seed: int | None = None
         C=model_cfg["C"],
         class_weight=model_cfg.get("class_weight"),
         max_iter=model_cfg["max_iter"],
+        none_weight=model_cfg.get("none_weight", 1.0),
+        calibration=model_cfg.get("calibration"),
         random_state=seed,
     )

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 MAX_HEATMAP_ROWS = 60
 MAX_TABLE_ROWS = 40
+MAX_HTML_ARTICLES = 300
 
 
 def score_matrix(articles: pd.DataFrame, issues: Sequence[str]) -> pd.DataFrame:
@@ -81,20 +82,27 @@ def plot_timeline(articles: pd.DataFrame, issues: Sequence[str]) -> Figure | Non
 
 
 def render_html(articles: pd.DataFrame, rejects: pd.DataFrame, issues: Sequence[str], images: Sequence[str], model: str) -> str:
-    """A self-explanatory report page; ``images`` are PNG file names beside it."""
-    table = summary_table(articles, issues).to_html(classes="scores", border=0) if len(articles) else "<p>No articles scored.</p>"
-    evidence = articles[["article_id", "issue", "evidence"]].to_html(index=False, border=0, classes="evidence")
-    rejected = rejects.to_html(index=False, border=0) if len(rejects) else "<p>None.</p>"
+    """A self-explanatory report page; ``images`` are PNG file names beside it.
+
+    Tables show the first :data:`MAX_HTML_ARTICLES` articles; ``articles.csv`` has them all.
+    """
+    ids = pd.unique(articles["article_id"]) if len(articles) else []
+    shown = articles[articles["article_id"].isin(ids[:MAX_HTML_ARTICLES])] if len(articles) else articles
+    more = f"<p>First {MAX_HTML_ARTICLES} of {len(ids)} articles; all are in articles.csv.</p>" if len(ids) > MAX_HTML_ARTICLES else ""
+    table = summary_table(shown, issues).to_html(classes="scores", border=0) if len(shown) else "<p>No articles scored.</p>"
+    evidence = shown[["article_id", "issue", "evidence"]].to_html(index=False, border=0, classes="evidence")
+    rejected = rejects.head(MAX_HTML_ARTICLES).to_html(index=False, border=0) if len(rejects) else "<p>None.</p>"
     pictures = "\n".join(f'<img src="{html.escape(name)}" alt="{html.escape(name)}">' for name in images)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>japan-stance report</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse;font-size:13px}}
 td,th{{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}} img{{max-width:100%;margin:1em 0}}</style></head>
-<body><h1>Japan's stance: {len(pd.unique(articles['article_id'])) if len(articles) else 0} articles</h1>
+<body><h1>Japan's stance: {len(ids)} articles, {len(rejects)} rejected inputs</h1>
 <p>Model: <code>{html.escape(model)}</code>. Score: mean over sentences of P(favor) &minus; P(against),
-weighted by 1 &minus; P(none), in [&minus;1, 1]; brackets: 90% bootstrap interval over sentences.</p>
+weighted by 1 &minus; P(none), in [&minus;1, 1]; brackets: 90% bootstrap interval over sentences.
+The heatmap shows the first {MAX_HEATMAP_ROWS} articles.</p>
 {pictures}
-<h2>Scores</h2>{table}
+<h2>Scores</h2>{more}{table}
 <h2>Evidence</h2>{evidence}
 <h2>Rejected inputs</h2>{rejected}
 </body></html>

@@ -1,4 +1,4 @@
-"""The label schema: which issues, which stances, and how a signed score is made.
+"""The label schema: which issues and which stances a label set has.
 
 The schema is data, built from a data config (``configs/data/*.yaml``); every other
 module takes a :class:`LabelSchema` as an argument and never restates the lists.
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import numpy as np
 
 #: The columns of a label file: required first, then optional provenance.
 REQUIRED_COLUMNS = ("text", "issue", "stance")
@@ -66,10 +64,6 @@ class LabelSchema:
     def proba_columns(self) -> list[str]:
         """Every probability column, issue by issue, in stance order."""
         return [self.proba_column(i, s) for i in self.issues for s in self.stances]
-
-    def signed_score(self, p_favor, p_against):
-        """Signed stance of one or many sentences: P(favor) - P(against), in [-1, 1]."""
-        return np.asarray(p_favor, dtype=float) - np.asarray(p_against, dtype=float)
 
     def to_dict(self) -> dict:
         """Plain form, as logged beside a model."""

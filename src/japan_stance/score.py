@@ -61,22 +61,31 @@ class Chunk:
 
 # ---------------------------------------------------------------- aggregation (pure)
 
-def signed_score(p_favor: np.ndarray, p_against: np.ndarray, p_none: np.ndarray) -> float:
+def weighted_score(signed: np.ndarray, weight: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Sum of signed * weight over ``axis`` divided by the sum of weight; 0 where no weight."""
+    total = weight.sum(axis=axis)
+    num = (signed * weight).sum(axis=axis)
+    return np.divide(num, total, out=np.zeros_like(num, dtype=float), where=total > 0)
+
+
+def signed_score(p_favor, p_against, p_none) -> float:
     """Mean of P(favor) - P(against) over sentences, weighted by 1 - P(none); 0 if no weight."""
-    weight = 1.0 - np.asarray(p_none, dtype=float)
-    total = weight.sum()
-    if total <= 0:
-        return 0.0
-    return float((weight * (np.asarray(p_favor) - np.asarray(p_against))).sum() / total)
+    p_favor, p_against, p_none = (np.asarray(p, dtype=float) for p in (p_favor, p_against, p_none))
+    return float(weighted_score(p_favor - p_against, 1.0 - p_none))
 
 
 def bootstrap_scores(signed: np.ndarray, weight: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Signed scores of ``n_boot`` resamples of the sentences (columns: issues)."""
+    """Weighted scores of ``n_boot`` resamples of the sentences: shape (n_boot, n_issues).
+
+    Each resample is drawn as sentence indices, turned into counts per sentence, so the
+    sums are two small matrix products instead of a gather over every resample.
+    """
     n = signed.shape[0]
-    idx = rng.integers(0, n, size=(n_boot, n))
-    num = (signed * weight)[idx].sum(axis=1)
-    den = weight[idx].sum(axis=1)
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    idx = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
+    counts = np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
+    total = counts @ weight
+    num = counts @ (signed * weight)
+    return np.divide(num, total, out=np.zeros_like(num), where=total > 0)
 
 
 def article_seed(article_id: str, seed: int) -> int:
@@ -93,47 +102,49 @@ def format_evidence(texts: Sequence[str], signed: np.ndarray, score: float, k: i
 
 
 def aggregate_article(
-    article_id: str, texts: Sequence[str], proba: dict[str, np.ndarray], options: ScoreOptions
+    article_id: str, texts: Sequence[str], proba: np.ndarray, issues: Sequence[str], options: ScoreOptions
 ) -> list[dict]:
     """One row per issue for one article.
 
     Parameters
     ----------
-    proba : dict
-        ``{issue: array (n_sentences, 3)}`` of P(favor), P(against), P(none).
+    proba : ndarray of shape (n_sentences, 3, n_issues)
+        P(favor), P(against), P(none) of each sentence on each issue.
     """
-    issues = list(proba)
-    stacked = np.stack([proba[i] for i in issues], axis=-1)  # (n, 3, issues)
-    signed = stacked[:, 0, :] - stacked[:, 1, :]
-    weight = 1.0 - stacked[:, 2, :]
+    signed = proba[:, 0, :] - proba[:, 1, :]
+    weight = 1.0 - proba[:, 2, :]
+    scores = weighted_score(signed, weight)
     rng = np.random.default_rng(article_seed(article_id, options.seed))
-    boot = bootstrap_scores(signed, weight, options.n_boot, rng)
+    boot = np.sort(bootstrap_scores(signed, weight, options.n_boot, rng), axis=0)
     tail = (1.0 - options.ci) / 2
-    low, high = np.quantile(boot, [tail, 1.0 - tail], axis=0)
-    rows = []
-    for j, issue in enumerate(issues):
-        p = stacked[:, :, j]
-        score = signed_score(p[:, 0], p[:, 1], p[:, 2])
-        rows.append({
-            "article_id": article_id, "issue": issue, "score": score,
-            "ci_low": float(min(low[j], score)), "ci_high": float(max(high[j], score)),
-            "p_favor": float(p[:, 0].mean()), "p_against": float(p[:, 1].mean()),
-            "n_sentences": int(len(p)), "n_stance_sentences": int((p.argmax(axis=1) < 2).sum()),
-            "evidence": format_evidence(texts, signed[:, j], score, options.n_evidence),
-        })
-    return rows
+    low, high = boot[int(np.floor(tail * (options.n_boot - 1)))], boot[int(np.ceil((1 - tail) * (options.n_boot - 1)))]
+    is_stance = proba.argmax(axis=1) < 2
+    means = proba.mean(axis=0)
+    return [
+        {
+            "article_id": article_id, "issue": issue, "score": float(scores[j]),
+            "ci_low": float(min(low[j], scores[j])), "ci_high": float(max(high[j], scores[j])),
+            "p_favor": float(means[0, j]), "p_against": float(means[1, j]),
+            "n_sentences": int(len(proba)), "n_stance_sentences": int(is_stance[:, j].sum()),
+            "evidence": format_evidence(texts, signed[:, j], scores[j], options.n_evidence),
+        }
+        for j, issue in enumerate(issues)
+    ]
 
 
 def aggregate(sentences: pd.DataFrame, issues: Sequence[str], stances: Sequence[str], options: ScoreOptions) -> pd.DataFrame:
     """Per article and issue: signed score, bootstrap interval, mean probabilities, counts, evidence.
 
     ``sentences`` has ``article_id``, ``text`` and ``{issue}.{stance}`` columns, with stances
-    in the order favor, against, none.
+    in the order favor, against, none; the sentences of an article are consecutive.
     """
+    columns = [f"{i}.{s}" for i in issues for s in stances]
+    proba = sentences[columns].to_numpy(dtype=float).reshape(len(sentences), len(issues), 3).transpose(0, 2, 1)
+    ids, texts = sentences["article_id"].to_numpy(), sentences["text"].to_numpy()
+    bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
     rows: list[dict] = []
-    for article_id, group in sentences.groupby("article_id", sort=False):
-        proba = {i: group[[f"{i}.{s}" for s in stances]].to_numpy(dtype=float) for i in issues}
-        rows.extend(aggregate_article(str(article_id), list(group["text"]), proba, options))
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        rows.extend(aggregate_article(str(ids[start]), texts[start:end], proba[start:end], issues, options))
     return pd.DataFrame(rows, columns=ARTICLE_COLUMNS)
 
 

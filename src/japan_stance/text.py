@@ -3,9 +3,9 @@
 Pure functions, no I/O. Real articles carry chat preambles, markdown tables,
 citation marks, share/sign-in boilerplate, missing spaces after full stops and
 repeated paragraphs; :func:`clean_article` removes or repairs them and returns
-one paragraph per line. :func:`split_sentences` splits line by line with syntok
-(chosen by measurement: ``benchmarks/splitters.md``), so a heading, a list item
-or a flattened table row stays its own sentence.
+one paragraph per line. :func:`split_sentences` splits line by line with blingfire
+and a small wrapper (chosen by measurement: ``BENCHMARKS.md``, sentence splitters), so a
+heading, a list item or a flattened table row stays its own sentence.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import unicodedata
 from collections.abc import Iterable
 from types import MappingProxyType
 
+import blingfire
 import trafilatura
-from syntok import segmenter
-from syntok.tokenizer import Tokenizer
 
 #: How many leading non-empty lines may be a chat/LLM preamble.
 PREAMBLE_LINES = 3
@@ -57,6 +56,9 @@ BOILERPLATE_PHRASE_RE = re.compile(
     r"|^as (?:the|a|an) [\w ]{0,40}(?:editor|writer|reporter|journalist) at\b)",
     re.IGNORECASE,
 )
+#: Boilerplate phrases are looked for in lines up to this long (sign-offs and author bios
+#: are short; searching every long paragraph would cost more than the sentence splitter).
+BOILERPLATE_MAX_CHARS = 600
 #: A line after which nothing belongs to the article ("Related Articles").
 END_MARKER_RE = re.compile(
     r"^(?:related (?:articles|posts|stories|news|coverage)|you (?:may|might) also like"
@@ -68,6 +70,8 @@ END_MARKER_RE = re.compile(
 MISSING_SPACE_RE = re.compile(
     r"(?<![\w.`/@<])([A-Za-z]?[a-z]+(?:-[a-z]+)*[.!?])(?=[A-Z][a-z]+\b(?![.(_`/)@]))"
 )
+#: What every missing-space match contains: a lower-case letter, a stop, a capital.
+MISSING_SPACE_HINT_RE = re.compile(r"[a-z][.!?][A-Z]")
 #: Where a space is missing after a comma: "Ukraine,but" (not "1,000").
 MISSING_COMMA_SPACE_RE = re.compile(r"(?<=[A-Za-z0-9],)(?=[A-Za-z])")
 #: Unusual quote marks mapped to the usual curly ones (read-only translation table).
@@ -79,7 +83,7 @@ INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 #: A paragraph at least this long that starts a later one is a repeat of it.
 REPEAT_PREFIX_MIN = 100
 #: Ends of pieces that never end a sentence: a title ("Gov.", "Mr.") or a semicolon
-#: (syntok splits "a; B", which would cut a flattened table row "a; B; C").
+#: (a splitter that cuts "a; B" would cut a flattened table row "a; B; C").
 NO_SENTENCE_END_RE = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Gov|Sen|Rep|Gen|Lt|Col|Maj|Capt|Sgt|Adm|Cmdr|Amb|Rev|Hon|"
     r"Pres|Supt|St)\.|;)$"
@@ -121,7 +125,9 @@ def fix_missing_spaces(line: str) -> str:
         becomes ``"Ukraine, but"``; ``"U.S."``, ``"e.g."``, ``"2.5"``, ``"1,000"``
         and ``"Japan.com"`` are left alone.
     """
-    return MISSING_COMMA_SPACE_RE.sub(" ", MISSING_SPACE_RE.sub(r"\1 ", line))
+    if MISSING_SPACE_HINT_RE.search(line):  # cheap guard: the full pattern is slow on long lines
+        line = MISSING_SPACE_RE.sub(r"\1 ", line)
+    return MISSING_COMMA_SPACE_RE.sub(" ", line)
 
 
 def flatten_table_row(line: str) -> str:
@@ -195,7 +201,7 @@ def is_boilerplate(line: str) -> bool:
         SEPARATOR_LINE_RE.match(line)
         or BOILERPLATE_LINE_RE.match(line)
         or BYLINE_RE.match(line)
-        or BOILERPLATE_PHRASE_RE.search(line)
+        or (len(line) <= BOILERPLATE_MAX_CHARS and BOILERPLATE_PHRASE_RE.search(line))
     )
 
 
@@ -311,7 +317,7 @@ def merge_fragments(sentences: list[str]) -> list[str]:
 
 
 def split_line(line: str) -> list[str]:
-    """Split one line into sentences with syntok, keeping the original characters.
+    """Split one line into sentences with blingfire, then rejoin after titles and semicolons.
 
     Parameters
     ----------
@@ -321,12 +327,9 @@ def split_line(line: str) -> list[str]:
     Returns
     -------
     list of str
-        Its sentences, sliced from ``line`` by token offsets (so ``"wasn't"`` is
-        not rewritten), whitespace-normalised; punctuation-only pieces dropped.
+        Its sentences, whitespace-normalised; punctuation-only pieces dropped.
     """
-    tokens = Tokenizer(replace_not_contraction=False).tokenize(line)
-    starts = [sentence[0].offset for sentence in segmenter.split(tokens) if sentence]
-    pieces = (line[start:end] for start, end in zip(starts, [*starts[1:], len(line)]))
+    pieces = blingfire.text_to_sentences(line).split("\n")
     sentences = [" ".join(piece.split()) for piece in pieces]
     return merge_fragments([s for s in sentences if WORD_CHAR_RE.search(s)])
 

@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 from japan_stance import tracking
 from japan_stance.config import config_dir, to_settings
 from japan_stance.data import LabelError, LabelSet, check_trainable, load_labels, split_labels
-from japan_stance.evaluate import Evaluation, evaluate
+from japan_stance.evaluate import Evaluation, cross_validate, evaluate
 from japan_stance.model import StanceModel, build_model
 from japan_stance.schema import LabelSchema
 
@@ -53,6 +53,10 @@ def fit_and_evaluate(settings: dict) -> tuple[LabelSchema, LabelSet, StanceModel
 def log_run(settings: dict, run_name: str | None, parent_run_id: str | None) -> dict:
     """Train, evaluate and log one run (and register its model); return a summary."""
     schema, labels, model, evaluation, train, eval_ = fit_and_evaluate(settings)
+    folds = settings.get("cv_folds", 0)
+    cv = {f"cv.{k}": v for k, v in cross_validate(
+        build_model(settings["model"], schema, seed=settings["seed"]), train, schema, folds, settings["seed"]
+    ).items()} if folds else {}
     track = settings["tracking"]
     store = tracking.open_store_from_config(track)
     tags = tracking.git_state(settings["paths"]["root"]) | {"data.name": settings["data"]["name"]}
@@ -64,6 +68,7 @@ def log_run(settings: dict, run_name: str | None, parent_run_id: str | None) -> 
         mlflow.set_tags(digests)
         mlflow.log_dict(settings, "config.yaml")
         tracking.log_evaluation(evaluation, schema, labels.report)
+        mlflow.log_metrics(cv)
         info = tracking.log_stance_model(model, list(eval_["text"].head(3)) or ["Japan urges restraint."])
         version, champion = None, False
         if track.get("register"):
@@ -71,7 +76,7 @@ def log_run(settings: dict, run_name: str | None, parent_run_id: str | None) -> 
     return {
         "run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "champion": champion,
         "schema": schema, "labels": labels, "model": model, "evaluation": evaluation,
-        "n_train": len(train), "n_eval": len(eval_),
+        "n_train": len(train), "n_eval": len(eval_), "cv": cv,
     }
 
 
@@ -117,7 +122,8 @@ def _job_context() -> tuple[str | None, str | None]:
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
 def main(cfg: DictConfig) -> float:
-    """Train one configuration; return its pooled F_avg (what a sweep optimises)."""
+    """Train one configuration; return its pooled F_avg, cross-validated when ``cv_folds`` > 0
+    (what a sweep optimises)."""
     settings = to_settings(cfg)
     run_name, parent = _job_context()
     try:
@@ -126,7 +132,7 @@ def main(cfg: DictConfig) -> float:
         print(f"stance-train: error: {err}", file=sys.stderr)
         sys.exit(2)
     print_summary(summary, settings["tracking"])
-    return summary["evaluation"].metrics["f_avg"]
+    return summary["cv"].get("cv.f_avg", summary["evaluation"].metrics["f_avg"])
 
 
 if __name__ == "__main__":
