@@ -36,7 +36,10 @@ def test_every_experiment_composes_and_builds(tmp_path, experiment, labels):
 
     settings = compose_settings(tmp_path, [f"experiment={experiment}"])
     schema = LabelSchema.from_config(settings["data"])
-    model = build_model(settings["model"], schema, seed=settings["seed"]).fit(labels)
+    import pandas as pd  # the fixture's restraint rows (every stance) relabelled onto each of the schema's issues
+
+    rows = pd.concat([labels[labels["issue"] == "restraint"].assign(issue=i) for i in schema.issues])
+    model = build_model(settings["model"], schema, seed=settings["seed"]).fit(rows)
     assert len(model.predict_proba(["Japan urges restraint."])) == 1
 
 

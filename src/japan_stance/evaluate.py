@@ -62,6 +62,12 @@ def predict_rows(model, frame: pd.DataFrame, schema: LabelSchema) -> pd.DataFram
     return out
 
 
+def _clip_rows(proba: np.ndarray) -> np.ndarray:
+    """Probabilities clipped away from 0 and renormalised to sum to 1 (for log-loss)."""
+    clipped = np.clip(proba.astype(float), 1e-15, 1)
+    return clipped / clipped.sum(axis=1, keepdims=True)
+
+
 def score_predictions(rows: pd.DataFrame, schema: LabelSchema) -> dict[str, float]:
     """Metrics of predicted rows (``stance``, ``predicted``, ``p_favor``, ``p_against``, ``p_none``)."""
     y, pred = rows["stance"].to_numpy(), rows["predicted"].to_numpy()
@@ -76,7 +82,7 @@ def score_predictions(rows: pd.DataFrame, schema: LabelSchema) -> dict[str, floa
         "f1_favor": float(f1[0]),
         "f1_against": float(f1[1]),
         "accuracy": float(accuracy_score(y, pred)),
-        "log_loss": float(log_loss(y, np.clip(proba[:, order], 1e-15, 1), labels=sorted(labels))),
+        "log_loss": float(log_loss(y, _clip_rows(proba[:, order]), labels=sorted(labels))),
         "brier": float(((proba - onehot) ** 2).sum(axis=1).mean()),
         "n": float(len(rows)),
     }
@@ -154,4 +160,72 @@ def plot_confusion(matrix: np.ndarray, issue: str, schema: LabelSchema) -> Figur
         ax=ax, colorbar=False, cmap="Blues", values_format="d"
     )
     ax.set_title(f"{issue} (n={int(matrix.sum())})")
+    return fig
+
+
+def _f1_per_stance(y: np.ndarray, pred: np.ndarray, n_stances: int = 3) -> np.ndarray:
+    """F1 of each stance code ``0..n_stances-1`` (0 where undefined), from integer codes."""
+    tp = np.bincount(y[y == pred], minlength=n_stances)
+    n_true, n_pred = np.bincount(y, minlength=n_stances), np.bincount(pred, minlength=n_stances)
+    denom = n_true + n_pred
+    return np.divide(2 * tp, denom, out=np.zeros(n_stances), where=denom > 0)
+
+
+def bootstrap_scores(
+    rows: pd.DataFrame, schema: LabelSchema, n_boot: int = 1000, level: float = 0.9, seed: int = 0
+) -> pd.DataFrame:
+    """F_avg and macro-F1 per issue with a bootstrap interval that resamples sentences.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Predicted rows (:func:`predict_rows`); a sentence's rows on every issue are drawn together.
+    n_boot, level, seed
+        Number of resamples, interval coverage, and the seed of the resampling.
+
+    Returns
+    -------
+    DataFrame
+        One row per issue: ``n``, ``f_avg``, ``f_avg_low``, ``f_avg_high``, ``macro_f1``,
+        ``macro_f1_low``, ``macro_f1_high``.
+    """
+    rng = np.random.default_rng(seed)
+    texts = pd.unique(rows["text"])
+    draws = rng.integers(0, len(texts), size=(n_boot, len(texts)))
+    code = {s: i for i, s in enumerate(schema.stances)}
+    out = []
+    for issue in schema.issues:
+        part = rows[rows["issue"] == issue].set_index("text").reindex(texts)
+        y, pred = part["stance"].map(code).to_numpy(), part["predicted"].map(code).to_numpy()
+        f1 = np.array([_f1_per_stance(y[d], pred[d]) for d in draws])
+        point = _f1_per_stance(y, pred)
+        record = {"issue": issue, "n": len(texts)}
+        for name, values, value in (("f_avg", f1[:, :2].mean(1), point[:2].mean()), ("macro_f1", f1.mean(1), point.mean())):
+            low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+            record |= {name: float(value), f"{name}_low": float(low), f"{name}_high": float(high)}
+        out.append(record)
+    return pd.DataFrame(out).set_index("issue")
+
+
+def plot_reliability(predictions: dict[str, pd.DataFrame], issue: str, schema: LabelSchema, bins: int = 10) -> Figure:
+    """Reliability diagram of one issue: P(favor) and P(against), one curve per named prediction set.
+
+    Parameters
+    ----------
+    predictions : dict of str to DataFrame
+        Predicted rows (:func:`predict_rows`) per label, e.g. ``{"uncalibrated": ..., "sigmoid": ...}``.
+    """
+    from sklearn.calibration import calibration_curve
+
+    fig = Figure(figsize=(8, 3.8), layout="constrained")
+    for ax, (role, stance) in zip(fig.subplots(1, 2), (("p_favor", schema.favor), ("p_against", schema.against)), strict=True):
+        ax.plot([0, 1], [0, 1], ls=":", c="grey")
+        for label, rows in predictions.items():
+            part = rows[rows["issue"] == issue]
+            truth, proba = part["stance"] == stance, part[role]
+            frac, mean = calibration_curve(truth, proba, n_bins=bins, strategy="quantile")
+            brier = float(((proba - truth) ** 2).mean())
+            ax.plot(mean, frac, marker="o", label=f"{label} (Brier {brier:.3f})")
+        ax.set(title=f"{issue}: {stance}", xlabel="predicted probability", ylabel="observed frequency")
+        ax.legend(fontsize=7)
     return fig

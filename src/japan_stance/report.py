@@ -81,6 +81,24 @@ def plot_timeline(articles: pd.DataFrame, issues: Sequence[str]) -> Figure | Non
     return fig
 
 
+def plot_runs(table: pd.DataFrame, issues: Sequence[str], metric: str) -> Figure:
+    """Grouped bars: ``metric`` per run (x) for each issue and pooled."""
+    columns = [f"{i}.{metric}" for i in issues if f"{i}.{metric}" in table] + [metric]
+    fig = Figure(figsize=(max(5, 1.2 * len(table) + 2), 4), layout="constrained")
+    ax = fig.add_subplot()
+    width = 0.8 / len(columns)
+    x = np.arange(len(table))
+    for k, column in enumerate(columns):
+        ax.bar(x + k * width, table[column].astype(float), width, label=column.removesuffix(f".{metric}") if column != metric else "pooled")
+    labels = [f"{r}{' *' if c else ''}" for r, c in zip(table["run"], table["champion"])]
+    ax.set_xticks(x + width * (len(columns) - 1) / 2, labels=labels, rotation=30, ha="right")
+    ax.set_ylabel(metric)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.set_title(f"{metric} per run and issue (* champion)")
+    return fig
+
+
 def render_html(articles: pd.DataFrame, rejects: pd.DataFrame, issues: Sequence[str], images: Sequence[str], model: str) -> str:
     """A self-explanatory report page; ``images`` are PNG file names beside it.
 

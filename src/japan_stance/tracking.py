@@ -19,6 +19,7 @@ import mlflow
 import mlflow.data
 import pandas as pd
 from mlflow.data.sources import LocalArtifactDatasetSource
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
@@ -240,3 +241,96 @@ def describe_model(model_uri: str, tracking_uri: str) -> str:
         version = MlflowClient(tracking_uri, tracking_uri).get_model_version_by_alias(name, alias).version
         return f"models:/{name}/{version}"
     return model_uri
+
+
+# ---------------------------------------------------------------- the experiment loop
+
+MODEL_URI_TAG = "japan_stance.model_uri"
+LABELS_ARTIFACT = "data/labels.parquet"
+
+
+def log_label_rows(train: pd.DataFrame, eval_: pd.DataFrame) -> None:
+    """Log the run's label rows with their split, so later runs can say what changed."""
+    rows = pd.concat([train.assign(split="train"), eval_.assign(split="eval")], ignore_index=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(LABELS_ARTIFACT).name
+        rows.drop(columns=["file", "line"], errors="ignore").to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), str(Path(LABELS_ARTIFACT).parent))
+
+
+def run_label_rows(client: MlflowClient, run_id: str) -> pd.DataFrame | None:
+    """The label rows a run logged, or None if it logged none."""
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            return pd.read_parquet(client.download_artifacts(run_id, LABELS_ARTIFACT, tmp))
+    except (MlflowException, OSError):
+        return None
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The registered version behind an alias."""
+
+    version: str
+    run_id: str
+    model_uri: str
+
+
+def get_alias(client: MlflowClient, name: str, alias: str = CHAMPION) -> Champion | None:
+    """The version an alias points at, or None (no such model or alias)."""
+    try:
+        mv = client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+    return Champion(str(mv.version), mv.run_id, f"models:/{name}/{mv.version}")
+
+
+def search_runs(store: Store, filter_string: str = "", max_results: int = 1000) -> pd.DataFrame:
+    """Finished training runs of the store's experiment, newest first (sweep parents left out)."""
+    runs = mlflow.search_runs(
+        [store.experiment_id], filter_string=filter_string, max_results=max_results, order_by=["attributes.start_time DESC"]
+    )
+    if "tags.japan_stance.sweep" in runs:
+        runs = runs[runs["tags.japan_stance.sweep"].ne("parent")]
+    return runs.reset_index(drop=True)
+
+
+def resolve_run_id(store: Store, prefix: str) -> str:
+    """The full id of the one run of the experiment whose id starts with ``prefix``."""
+    runs = search_runs(store)
+    matches = [r for r in runs["run_id"] if r.startswith(prefix)] if len(runs) else []
+    if len(matches) != 1:
+        raise ValueError(f"run {prefix!r}: {'no run' if not matches else f'{len(matches)} runs'} in this experiment match")
+    return matches[0]
+
+
+def run_model_uri(client: MlflowClient, run_id: str) -> str:
+    """The model a training run logged (its ``japan_stance.model_uri`` tag)."""
+    uri = client.get_run(run_id).data.tags.get(MODEL_URI_TAG)
+    if not uri:
+        raise ValueError(f"run {run_id} logged no model (no {MODEL_URI_TAG} tag)")
+    return uri
+
+
+def ensure_registered(store: Store, run_id: str, name: str) -> str:
+    """The registered version of ``run_id``'s model, registering it if needed."""
+    found = store.client.search_model_versions(f"name='{name}' and run_id='{run_id}'")
+    if found:
+        return str(found[0].version)
+    return str(mlflow.register_model(run_model_uri(store.client, run_id), name).version)
+
+
+def tag_version(store: Store, name: str, version: str, tags: Mapping[str, str]) -> None:
+    """Set tags on a registered version (why it was promoted, by how much)."""
+    for key, value in tags.items():
+        store.client.set_model_version_tag(name, version, key, str(value))
+
+
+def rollback(store: Store, name: str) -> tuple[str, str]:
+    """Swap ``champion`` and ``previous``; return (new champion, new previous)."""
+    aliases = model_aliases(store.client, name)
+    if PREVIOUS not in aliases or CHAMPION not in aliases:
+        raise ValueError(f"{name}: nothing to roll back to (aliases: {aliases or 'none'})")
+    store.client.set_registered_model_alias(name, CHAMPION, aliases[PREVIOUS])
+    store.client.set_registered_model_alias(name, PREVIOUS, aliases[CHAMPION])
+    return aliases[PREVIOUS], aliases[CHAMPION]

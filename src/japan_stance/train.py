@@ -22,6 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from japan_stance import tracking
+from japan_stance.compare import describe_changes, label_changes
 from japan_stance.config import config_dir, to_settings
 from japan_stance.data import LabelError, LabelSet, check_trainable, load_labels, split_labels
 from japan_stance.evaluate import Evaluation, cross_validate, evaluate
@@ -66,24 +67,40 @@ def log_run(settings: dict, run_name: str | None, parent_run_id: str | None) -> 
         mlflow.log_params(tracking.flatten({k: v for k, v in settings.items() if k != "paths"}))
         digests = tracking.log_datasets(train, eval_, settings["data"]["name"], str(settings["data"]["labels"][0]))
         mlflow.set_tags(digests)
+        tracking.log_label_rows(train, eval_)
+        changes = label_changes_since_champion(store, track, labels.frame)
+        if changes:
+            mlflow.log_dict(changes, "label_changes.json")
         mlflow.log_dict(settings, "config.yaml")
         tracking.log_evaluation(evaluation, schema, labels.report)
         mlflow.log_metrics(cv)
         info = tracking.log_stance_model(model, list(eval_["text"].head(3)) or ["Japan urges restraint."])
+        mlflow.set_tag(tracking.MODEL_URI_TAG, info.model_uri)
         version, champion = None, False
         if track.get("register"):
             version, champion = tracking.register_model(store, info.model_uri, track["registered_model_name"], track["champion"])
     return {
         "run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "champion": champion,
         "schema": schema, "labels": labels, "model": model, "evaluation": evaluation,
-        "n_train": len(train), "n_eval": len(eval_), "cv": cv,
+        "n_train": len(train), "n_eval": len(eval_), "cv": cv, "changes": changes,
     }
+
+
+def label_changes_since_champion(store: tracking.Store, track: dict, frame) -> dict | None:
+    """What is new in the labels since the champion's training run (None without a champion)."""
+    champion = tracking.get_alias(store.client, track["registered_model_name"])
+    old = tracking.run_label_rows(store.client, champion.run_id) if champion else None
+    if old is None:
+        return None
+    return {"champion_version": champion.version, **label_changes(old, frame)}
 
 
 def print_summary(summary: dict, track: dict) -> None:
     """What a user wants to see after training: data, figures, where the run went."""
     schema, evaluation = summary["schema"], summary["evaluation"]
     print(summary["labels"].report.summary())
+    if summary["changes"]:
+        print(describe_changes(summary["changes"], f"champion version {summary['changes']['champion_version']}"))
     print(f"train rows: {summary['n_train']}, eval rows: {summary['n_eval']}")
     print(evaluation.table(schema).round(3).to_string())
     print(f"run {summary['run_id']} in {track['uri']} (experiment {track['experiment_name']})")
@@ -111,13 +128,15 @@ class SweepParentRun(Callback):
 
 
 def _job_context() -> tuple[str | None, str | None]:
-    """Run name and parent run id when running inside a Hydra multirun."""
-    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+    """Run name (the command-line overrides) and, in a multirun, the sweep's parent run id."""
+    if not HydraConfig.initialized():
         return None, None
     hc = HydraConfig.get()
+    name = ",".join(hc.overrides.task) or None
+    if hc.mode != RunMode.MULTIRUN:
+        return name, None
     marker = Path(hc.sweep.dir) / PARENT_RUN_FILE
-    parent = marker.read_text().strip() if marker.exists() else None
-    return ",".join(hc.overrides.task) or f"job {hc.job.num}", parent
+    return name or f"job {hc.job.num}", marker.read_text().strip() if marker.exists() else None
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
