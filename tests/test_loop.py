@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -61,7 +62,7 @@ def test_the_whole_loop(project, schema, monkeypatch, capsys):
     assert second["changes"]["added"] == 3 and second["changes"]["changed"] > 0
     client = MlflowClient(compose_settings(project)["tracking"]["uri"])
     logged = client.download_artifacts(second["run_id"], "label_changes.json", str(project))
-    assert json.loads(open(logged).read())["added"] == 3
+    assert json.loads(Path(logged).read_text())["added"] == 3
 
     # 3. compare: both runs, the param that differs, the champion marked
     current = ["-o", f"data.labels=[{LABELS_CSV}]", "-o", f"data.eval_labels={LABELS_CSV}"]
