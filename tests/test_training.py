@@ -83,9 +83,10 @@ def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_sweep_gives_one_parent_and_a_child_per_config(project):
+@pytest.mark.parametrize("launcher", [[], ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]], ids=["basic", "joblib"])
+def test_sweep_gives_one_parent_and_a_child_per_config(project, launcher):
     done = run_cli(
-        ["-m", f"paths.root={project}", f"data.labels=[{LABELS_CSV}]", "data.eval_fraction=0.3", "model.C=0.5,4"],
+        ["-m", *launcher, f"paths.root={project}", f"data.labels=[{LABELS_CSV}]", "data.eval_fraction=0.3", "model.C=0.5,4"],
         cwd=project,
     )
     assert done.returncode == 0, done.stderr[-2000:]
