@@ -1,4 +1,4 @@
-"""Plain command-line entry points: ``stance-score`` (and the experiment loop commands).
+"""Plain command-line entry points: stance-score, stance-labels, stance-compare, stance-promote, stance-suggest.
 
 Thin shells: parse arguments, call the core, print, and turn every expected failure into a
 one-line ``error:`` message with exit status 2.
@@ -17,14 +17,19 @@ from mlflow.exceptions import MlflowException
 from tqdm import tqdm
 
 from japan_stance import report, tracking
-from japan_stance.config import compose_settings
 from japan_stance.compare import paired_bootstrap, runs_table
-from japan_stance.data import LabelError, annotator_agreement, content_digest, load_labels, read_label_rows, source_domain
+from japan_stance.config import compose_settings
+from japan_stance.data import (
+    LabelError,
+    annotator_agreement,
+    content_digest,
+    load_labels,
+    read_label_rows,
+    source_domain,
+)
 from japan_stance.evaluate import evaluate, predict_rows
-from japan_stance.schema import LabelSchema
-from japan_stance.suggest import select_uncertain, to_label_rows
-from japan_stance.train import load_split
 from japan_stance.inputs import Article, InputError, iter_inputs, parse_columns
+from japan_stance.schema import LabelSchema
 from japan_stance.score import (
     PARTS,
     ScoreError,
@@ -37,6 +42,8 @@ from japan_stance.score import (
     split_articles,
     write_atomic,
 )
+from japan_stance.suggest import select_uncertain, to_label_rows
+from japan_stance.train import load_split
 
 EXPECTED_ERRORS = (InputError, ScoreError, LabelError, MlflowException, OSError, ValueError)
 
@@ -124,11 +131,6 @@ def run_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def score_main(argv: Sequence[str] | None = None) -> int:
-    """``stance-score INPUT... [--model URI] [--out DIR]``."""
-    args = score_parser().parse_args(argv)
-    return guarded("stance-score", lambda: run_score(args))
-
 
 def labels_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -174,11 +176,6 @@ def run_labels(args: argparse.Namespace) -> int:
 def _source_kind(source: str) -> str:
     return "web" if "://" in source else source.split("/", 1)[0]
 
-
-def labels_main(argv: Sequence[str] | None = None) -> int:
-    """``stance-labels [PATH...]``: validate labels and print what they hold."""
-    args = labels_parser().parse_args(argv)
-    return guarded("stance-labels", lambda: run_labels(args))
 
 
 # ---------------------------------------------------------------- the experiment loop
@@ -254,11 +251,6 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def compare_main(argv: Sequence[str] | None = None) -> int:
-    """``stance-compare``: a table of runs, their differing params and metrics."""
-    args = compare_parser().parse_args(argv)
-    return guarded("stance-compare", lambda: run_compare(args))
-
 
 def promote_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -329,11 +321,6 @@ def run_promote(args: argparse.Namespace) -> int:
     return 0
 
 
-def promote_main(argv: Sequence[str] | None = None) -> int:
-    """``stance-promote RUN_ID | --best | --rollback``."""
-    args = promote_parser().parse_args(argv)
-    return guarded("stance-promote", lambda: run_promote(args))
-
 
 def suggest_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stance-suggest", description="Write the sentences the champion is least sure of, ready to label.")
@@ -365,7 +352,18 @@ def run_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
-def suggest_main(argv: Sequence[str] | None = None) -> int:
-    """``stance-suggest INPUT... --n 50 --out FILE.csv``."""
-    args = suggest_parser().parse_args(argv)
-    return guarded("stance-suggest", lambda: run_suggest(args))
+def entry_point(prog: str, parser: Callable[[], argparse.ArgumentParser], run: Callable[[argparse.Namespace], int]):
+    """A console-script ``main(argv=None) -> int``: parse, then run guarded."""
+
+    def main(argv: Sequence[str] | None = None) -> int:
+        return guarded(prog, lambda: run(parser().parse_args(argv)))
+
+    main.__doc__ = parser().description
+    return main
+
+
+score_main = entry_point("stance-score", score_parser, run_score)
+labels_main = entry_point("stance-labels", labels_parser, run_labels)
+compare_main = entry_point("stance-compare", compare_parser, run_compare)
+promote_main = entry_point("stance-promote", promote_parser, run_promote)
+suggest_main = entry_point("stance-suggest", suggest_parser, run_suggest)
