@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -117,3 +118,24 @@ def test_the_whole_loop(project, schema, monkeypatch, capsys):
     assert suggested["text"].str.lower().nunique() == 4  # "Japan urges restraint." only once
     suggested.assign(stance="none", annotator="me").to_csv(project / "labelled.csv", index=False)
     assert len(load_labels(project / "labelled.csv", schema).frame) == 12  # labelled, it loads as is
+
+
+def test_select_uncertain_takes_turns_spreads_articles_and_skips_near_duplicates():
+    from japan_stance.suggest import select_uncertain
+
+    rows = []
+    for article, texts in {"a": ["x one", "x one!", "x two", "x three"], "b": ["y one", "y two"], "c": ["z one"]}.items():
+        rows += [(article, t) for t in texts]
+    sentences = pd.DataFrame(rows, columns=["article_id", "text"])
+    n = len(sentences)
+    # issue i1: sentence k is more uncertain the lower k is; issue i2: the reverse
+    u = np.linspace(0.34, 0.98, n)
+    for issue, first in (("i1", u[::-1]), ("i2", u)):
+        sentences[f"{issue}.favor"] = first
+        sentences[f"{issue}.against"] = (1 - first) / 2
+        sentences[f"{issue}.none"] = (1 - first) / 2
+    picked = select_uncertain(sentences, ["i1", "i2"], ["favor", "against", "none"], n=4)
+    assert list(picked["issue"]) == ["i1", "i2", "i1", "i2"]
+    assert "x one!" not in set(picked["text"])  # same words as "x one"
+    assert picked["article_id"].value_counts().max() <= 2  # ceil(2 * 4 / 3 articles) = 3 at most
+    assert picked["text"].is_unique

@@ -35,33 +35,40 @@ def select_uncertain(
     sentences: pd.DataFrame, issues: Sequence[str], stances: Sequence[str], n: int,
     vectors=None, max_similarity: float = 0.8,
 ) -> pd.DataFrame:
-    """Pick ``n`` sentences by uncertainty sampling, taking issues in turn.
+    """Pick ``n`` sentences by uncertainty sampling, the issues taking turns.
 
-    A sentence is picked once; an article gives at most its share of the picks (at least 1);
-    a sentence whose normalised text repeats a pick, or whose cosine similarity to a pick
-    (rows of ``vectors``, L2-normalised) exceeds ``max_similarity``, is passed over.
+    In each turn every issue takes its most uncertain acceptable sentence. A sentence is
+    picked once; an article gives at most its share of the picks (at least 1); a sentence whose
+    normalised text repeats a pick, or whose cosine similarity to a pick (rows of ``vectors``,
+    L2-normalised) exceeds ``max_similarity``, is not acceptable.
     """
     cap = max(1, math.ceil(2 * n / max(1, sentences["article_id"].nunique())))
-    queues = {issue: group for issue, group in candidates(sentences, issues, stances).groupby("issue", sort=False)}
-    cursor = dict.fromkeys(issues, 0)
+    ranked = candidates(sentences, issues, stances)
+    queues = {issue: ranked[ranked["issue"] == issue].itertuples(index=False) for issue in issues}
     chosen, seen_text, per_article, picked_rows = [], set(), {}, []
-    while len(chosen) < n and any(cursor[i] < len(queues[i]) for i in issues):
-        for issue in issues:
-            queue = queues[issue]
-            while cursor[issue] < len(queue) and len(chosen) < n:
-                cand = queue.iloc[cursor[issue]]
-                cursor[issue] += 1
-                key = _NON_WORD.sub(" ", cand["text"].lower()).strip()
-                if key in seen_text or per_article.get(cand["article_id"], 0) >= cap:
-                    continue
-                if vectors is not None and picked_rows and _max_similarity(vectors, cand["row"], picked_rows) > max_similarity:
-                    continue
-                seen_text.add(key)
-                per_article[cand["article_id"]] = per_article.get(cand["article_id"], 0) + 1
-                picked_rows.append(int(cand["row"]))
-                chosen.append(cand)
+
+    def acceptable(cand) -> bool:
+        key = _NON_WORD.sub(" ", cand.text.lower()).strip()
+        if key in seen_text or per_article.get(cand.article_id, 0) >= cap:
+            return False
+        if vectors is not None and picked_rows and _max_similarity(vectors, cand.row, picked_rows) > max_similarity:
+            return False
+        seen_text.add(key)
+        per_article[cand.article_id] = per_article.get(cand.article_id, 0) + 1
+        picked_rows.append(cand.row)
+        return True
+
+    active = list(issues)
+    while active and len(chosen) < n:
+        for issue in list(active):
+            pick = next((cand for cand in queues[issue] if acceptable(cand)), None)
+            if pick is None:
+                active.remove(issue)
+            else:
+                chosen.append(pick)
+            if len(chosen) == n:
                 break
-    return pd.DataFrame(chosen).reset_index(drop=True)
+    return pd.DataFrame(chosen, columns=["article_id", "text", "row", "issue", "uncertainty"])
 
 
 def _max_similarity(vectors, row: int, picked: list[int]) -> float:
