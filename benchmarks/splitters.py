@@ -113,16 +113,22 @@ def syntok_plain(line: str) -> list[str]:
     ]
 
 
+def syntok_wrapped(line: str) -> list[str]:
+    """syntok sliced from the line by token offsets (keeps "wasn't"), with the same wrapper."""
+    from syntok import segmenter
+    from syntok.tokenizer import Tokenizer
+
+    tokens = Tokenizer(replace_not_contraction=False).tokenize(line)
+    starts = [sentence[0].offset for sentence in segmenter.split(tokens) if sentence]
+    pieces = [line[a:b] for a, b in zip(starts, [*starts[1:], len(line)])]
+    return merge_fragments([" ".join(p.split()) for p in pieces if p.strip()])
+
+
 def blingfire_split(line: str) -> list[str]:
     """blingfire's text_to_sentences, one sentence per output line."""
     import blingfire
 
     return blingfire.text_to_sentences(line).split("\n")
-
-
-def blingfire_wrapped(line: str) -> list[str]:
-    """blingfire with split_sentences' wrapper (merge after titles and semicolons)."""
-    return merge_fragments(blingfire_split(line))
 
 
 def make_pysbd() -> Callable[[str], list[str]]:
@@ -138,9 +144,9 @@ def available_splitters() -> dict[str, Callable[[str], list[str]]]:
     splitters: dict[str, Callable[[str], list[str]]] = {}
     for name, build in [
         ("syntok (plain)", lambda: syntok_plain),
-        ("syntok + wrapper (split_sentences)", lambda: split_sentences),
+        ("syntok + wrapper", lambda: syntok_wrapped),
         ("blingfire", lambda: blingfire_split),
-        ("blingfire + same wrapper", lambda: blingfire_wrapped),
+        ("blingfire + wrapper (split_sentences)", lambda: split_sentences),
         ("pysbd", make_pysbd),
     ]:
         try:

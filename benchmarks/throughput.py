@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/throughput.py                 # 10k, 100k, 1M sentences
     .venv/bin/python benchmarks/throughput.py --sizes 10000   # a quick look
 
-Uses the champion of experiments/mlflow.db (run `make demo` first). For each size N it
+Uses the champion of experiments/mlflow.db (run `make demo` first), or ``--model URI``. For each size N it
 (a) times the model's predict_proba on N pre-split sentences in one process, and (b) writes
 articles made of the same N sentences (20 per article, one Parquet table) and times
 `stance-score` on them end to end, sampling the resident memory of the whole process tree.
@@ -63,7 +63,7 @@ def run_measured(command: list[str], cwd: Path) -> tuple[float, float]:
     return seconds, peak / 1024
 
 
-def measure(n: int, model, workers: int, tmp: Path) -> dict:
+def measure(n: int, model, uri: str, workers: int, tmp: Path) -> dict:
     sentences = corpus(n)
     start = time.perf_counter()
     for i in range(0, n, 20_000):
@@ -73,7 +73,8 @@ def measure(n: int, model, workers: int, tmp: Path) -> dict:
     table = tmp / f"articles_{n}.parquet"
     pd.DataFrame({"article_id": [f"a{i}" for i in range(len(articles))], "text": articles}).to_parquet(table)
     out = tmp / f"out_{n}"
-    command = [str(Path(sys.executable).parent / "stance-score"), str(table), "--out", str(out), "--workers", str(workers)]
+    command = [str(Path(sys.executable).parent / "stance-score"), str(table), "--out", str(out),
+               "--workers", str(workers), "--model", uri]
     seconds, peak_mb = run_measured(command, ROOT)
     scored = len(pd.read_parquet(out / "sentences.parquet", columns=["article_id"]))
     return {"sentences": n, "raw_per_s": raw, "end_to_end_per_s": scored / seconds, "ratio": scored / seconds / raw,
@@ -84,14 +85,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--model", help="model URI (default: the champion of experiments/mlflow.db)")
     args = parser.parse_args()
     settings = compose_settings(ROOT)["tracking"]
     tracking.use_tracking_uri(settings["uri"])
-    model = tracking.load_stance_model(f"models:/{settings['registered_model_name']}@{tracking.CHAMPION}")
+    uri = args.model or f"models:/{settings['registered_model_name']}@{tracking.CHAMPION}"
+    model = tracking.load_stance_model(uri)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            rows.append(measure(n, model, args.workers, Path(tmp)))
+            rows.append(measure(n, model, uri, args.workers, Path(tmp)))
             print(pd.DataFrame(rows).round(2).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     if len(table) > 1:

@@ -247,26 +247,28 @@ def score_to_parts(
     parts.mkdir(parents=True, exist_ok=True)
     numbered = enumerate(chunks(items, options.chunk_size))
     todo = ((n, c) for n, c in numbered if not (parts / f"{n:06d}.done").exists())
-    for number, n_items, chunk in _scored(todo, model, options, workers):
-        write_chunk(parts, number, chunk)
+    for n_items, n_sentences in _scored(todo, model, options, workers, parts):
         if progress:
-            progress(n_items, len(chunk.sentences))
+            progress(n_items, n_sentences)
     return len(list(parts.glob("*.done")))
 
 
-def _scored(todo: Iterator[tuple[int, list]], model, options: ScoreOptions, workers: int):
-    """Score chunks in order: the first in this process (a small run never starts a pool),
-    the rest over ``workers`` processes."""
+def _scored(todo: Iterator[tuple[int, list]], model, options: ScoreOptions, workers: int, parts: Path):
+    """Score and write chunks: the first in this process (a small run never starts a pool),
+    the rest over ``workers`` processes, each writing its own parts (only counts come back)."""
     first = next(todo, None)
     if first is None:
         return
-    yield _score_numbered(*first, model, options)
-    jobs = (delayed(_score_numbered)(n, c, model, options) for n, c in todo)
+    yield score_and_write(*first, model, options, parts)
+    jobs = (delayed(score_and_write)(n, c, model, options, parts) for n, c in todo)
     yield from Parallel(n_jobs=workers, return_as="generator")(jobs)
 
 
-def _score_numbered(number: int, items: list, model, options: ScoreOptions) -> tuple[int, int, Chunk]:
-    return number, len(items), score_chunk(items, model, options)
+def score_and_write(number: int, items: list, model, options: ScoreOptions, parts: Path) -> tuple[int, int]:
+    """Score one chunk and write its parts; return how many inputs and sentences it had."""
+    chunk = score_chunk(items, model, options)
+    write_chunk(parts, number, chunk)
+    return len(items), len(chunk.sentences)
 
 
 def merge_parts(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
