@@ -23,7 +23,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from japan_stance.data import LabelReport, content_digest
+from japan_stance.compare import label_changes
+from japan_stance.data import LabelReport, LabelSet, content_digest
 from japan_stance.evaluate import Evaluation, plot_confusion
 from japan_stance.model import StanceModel, as_texts
 from japan_stance.schema import LabelSchema
@@ -137,6 +138,49 @@ def log_stance_model(model: StanceModel, example_texts: list[str]) -> mlflow.mod
             input_example=example,
             pip_requirements=pip_requirements(),
         )
+
+
+def log_training(
+    settings: dict, *, labels: LabelSet, train: pd.DataFrame, eval_: pd.DataFrame, evaluation: Evaluation,
+    model: StanceModel, cv: Mapping[str, float], run_name: str | None, parent_run_id: str | None,
+) -> dict:
+    """Log one training run: params, tags, datasets, label report and changes, metrics, plots, model.
+
+    Registers the model when ``tracking.register`` says so. Returns the run id, the model URI,
+    the registered version, whether it became champion, and the label changes since the
+    previous champion (None without one).
+    """
+    track = settings["tracking"]
+    store = open_store_from_config(track)
+    tags = git_state(settings["paths"]["root"]) | {"data.name": settings["data"]["name"]}
+    if parent_run_id:
+        tags[PARENT_TAG] = parent_run_id
+    schema = LabelSchema.from_config(settings["data"])
+    with mlflow.start_run(experiment_id=store.experiment_id, run_name=run_name, tags=tags) as run:
+        mlflow.log_params(flatten({k: v for k, v in settings.items() if k != "paths"}))
+        mlflow.set_tags(log_datasets(train, eval_, settings["data"]["name"], str(settings["data"]["labels"][0])))
+        log_label_rows(train, eval_)
+        changes = label_changes_since_champion(store, track["registered_model_name"], labels.frame)
+        if changes:
+            mlflow.log_dict(changes, "label_changes.json")
+        mlflow.log_dict(settings, "config.yaml")
+        log_evaluation(evaluation, schema, labels.report)
+        mlflow.log_metrics(dict(cv))
+        info = log_stance_model(model, list(eval_["text"].head(3)) or ["Japan urges restraint."])
+        mlflow.set_tag(MODEL_URI_TAG, info.model_uri)
+        version, champion = None, False
+        if track.get("register"):
+            version, champion = register_model(store, info.model_uri, track["registered_model_name"], track["champion"])
+    return {"run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "champion": champion, "changes": changes}
+
+
+def label_changes_since_champion(store: Store, name: str, frame: pd.DataFrame) -> dict | None:
+    """What is new in the labels since the champion's training run (None without a champion)."""
+    champion = get_alias(store.client, name)
+    old = run_label_rows(store.client, champion.run_id) if champion else None
+    if old is None:
+        return None
+    return {"champion_version": champion.version, **label_changes(old, frame)}
 
 
 def log_evaluation(evaluation: Evaluation, schema: LabelSchema, report: LabelReport) -> None:

@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import mlflow
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from japan_stance import tracking
-from japan_stance.compare import describe_changes, label_changes
+from japan_stance.compare import describe_changes
 from japan_stance.config import config_dir, to_settings
 from japan_stance.data import LabelError, LabelSet, check_trainable, load_labels, split_labels
 from japan_stance.evaluate import Evaluation, cross_validate, evaluate
@@ -51,48 +50,27 @@ def fit_and_evaluate(settings: dict) -> tuple[LabelSchema, LabelSet, StanceModel
     return schema, labels, model, evaluate(model, eval_, schema), train, eval_
 
 
+def cross_validated(settings: dict, schema: LabelSchema, train) -> dict[str, float]:
+    """Grouped K-fold figures on the training rows (``cv.*``), when ``cv_folds`` > 0."""
+    folds = settings.get("cv_folds", 0)
+    if not folds:
+        return {}
+    model = build_model(settings["model"], schema, seed=settings["seed"])
+    return {f"cv.{k}": v for k, v in cross_validate(model, train, schema, folds, settings["seed"]).items()}
+
+
 def log_run(settings: dict, run_name: str | None, parent_run_id: str | None) -> dict:
     """Train, evaluate and log one run (and register its model); return a summary."""
     schema, labels, model, evaluation, train, eval_ = fit_and_evaluate(settings)
-    folds = settings.get("cv_folds", 0)
-    cv = {f"cv.{k}": v for k, v in cross_validate(
-        build_model(settings["model"], schema, seed=settings["seed"]), train, schema, folds, settings["seed"]
-    ).items()} if folds else {}
-    track = settings["tracking"]
-    store = tracking.open_store_from_config(track)
-    tags = tracking.git_state(settings["paths"]["root"]) | {"data.name": settings["data"]["name"]}
-    if parent_run_id:
-        tags[tracking.PARENT_TAG] = parent_run_id
-    with mlflow.start_run(experiment_id=store.experiment_id, run_name=run_name, tags=tags) as run:
-        mlflow.log_params(tracking.flatten({k: v for k, v in settings.items() if k != "paths"}))
-        digests = tracking.log_datasets(train, eval_, settings["data"]["name"], str(settings["data"]["labels"][0]))
-        mlflow.set_tags(digests)
-        tracking.log_label_rows(train, eval_)
-        changes = label_changes_since_champion(store, track, labels.frame)
-        if changes:
-            mlflow.log_dict(changes, "label_changes.json")
-        mlflow.log_dict(settings, "config.yaml")
-        tracking.log_evaluation(evaluation, schema, labels.report)
-        mlflow.log_metrics(cv)
-        info = tracking.log_stance_model(model, list(eval_["text"].head(3)) or ["Japan urges restraint."])
-        mlflow.set_tag(tracking.MODEL_URI_TAG, info.model_uri)
-        version, champion = None, False
-        if track.get("register"):
-            version, champion = tracking.register_model(store, info.model_uri, track["registered_model_name"], track["champion"])
-    return {
-        "run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "champion": champion,
+    cv = cross_validated(settings, schema, train)
+    logged = tracking.log_training(
+        settings, labels=labels, train=train, eval_=eval_, evaluation=evaluation, model=model, cv=cv,
+        run_name=run_name, parent_run_id=parent_run_id,
+    )
+    return logged | {
         "schema": schema, "labels": labels, "model": model, "evaluation": evaluation,
-        "n_train": len(train), "n_eval": len(eval_), "cv": cv, "changes": changes,
+        "n_train": len(train), "n_eval": len(eval_), "cv": cv,
     }
-
-
-def label_changes_since_champion(store: tracking.Store, track: dict, frame) -> dict | None:
-    """What is new in the labels since the champion's training run (None without a champion)."""
-    champion = tracking.get_alias(store.client, track["registered_model_name"])
-    old = tracking.run_label_rows(store.client, champion.run_id) if champion else None
-    if old is None:
-        return None
-    return {"champion_version": champion.version, **label_changes(old, frame)}
 
 
 def print_summary(summary: dict, track: dict) -> None:
