@@ -131,7 +131,6 @@ def run_score(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def labels_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stance-labels",
@@ -175,7 +174,6 @@ def run_labels(args: argparse.Namespace) -> int:
 
 def _source_kind(source: str) -> str:
     return "web" if "://" in source else source.split("/", 1)[0]
-
 
 
 # ---------------------------------------------------------------- the experiment loop
@@ -251,7 +249,6 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def promote_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stance-promote",
@@ -319,7 +316,6 @@ def run_promote(args: argparse.Namespace) -> int:
     tracking.tag_version(store, name, version, tags)
     print(f"promoted: {name} version {version} (run {run_id}) is @champion" + (f"; version {previous} is @previous" if previous else ""))
     return 0
-
 
 
 def suggest_parser() -> argparse.ArgumentParser:
