@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# MLflow's artifact progress bars say nothing useful in a demo.
+demo: export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR = false
 demo: $(STAMP)
 	$(BIN)/stance-train
 	$(BIN)/stance-score data/articles --out experiments/scores
