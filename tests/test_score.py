@@ -218,6 +218,8 @@ def test_killed_run_resumes_to_the_same_outputs(champion):
     assert not (champion / "run" / "articles.csv").exists()
     for part in parts.glob("*.parquet"):
         pd.read_parquet(part)  # every part under its final name is whole
+    mixed = score(champion, str(folder), "--out", "run", "--chunk-size", "4")
+    assert mixed.returncode == 2 and "unfinished scoring run with other arguments" in mixed.stderr
 
     resumed = score(champion, str(folder), "--out", "run", "--chunk-size", "3", "--workers", "2")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
@@ -227,5 +229,8 @@ def test_killed_run_resumes_to_the_same_outputs(champion):
     pd.testing.assert_frame_equal(
         pd.read_parquet(champion / "run" / "sentences.parquet"), pd.read_parquet(champion / "ref" / "sentences.parquet")
     )
-    other = score(champion, str(folder), "--out", "run", "--chunk-size", "4")
-    assert other.returncode == 2 and "holds a scoring run with other arguments" in other.stderr
+    again = score(champion, str(folder), "--out", "run", "--chunk-size", "3", "--workers", "2")
+    assert again.returncode == 0 and "already holds this run, complete" in again.stdout
+    other = score(champion, str(folder / "a000.txt"), "--out", "run")  # a finished run is replaced
+    assert other.returncode == 0
+    assert list(pd.read_csv(champion / "run" / "articles.csv")["article_id"].unique()) == ["a000"]

@@ -217,15 +217,19 @@ def chunks(items: Iterable, size: int) -> Iterator[list]:
 def check_run(out: Path, identity: dict) -> bool:
     """Record the run's identity in ``out``; True if ``out`` already holds this run, complete.
 
-    Raises :class:`ScoreError` if ``out`` holds a run with other arguments.
+    A complete run with other arguments is replaced. An unfinished one is not: its parts
+    cannot be mixed with another run's, so :class:`ScoreError` says what to do.
     """
     out.mkdir(parents=True, exist_ok=True)
     run_file = out / RUN_FILE
-    if run_file.exists():
-        previous = json.loads(run_file.read_text())
-        if previous != identity:
-            raise ScoreError(f"{out}: holds a scoring run with other arguments ({run_file}); use another --out")
-        return not (out / PARTS).exists() and (out / "articles.parquet").exists()
+    unfinished = (out / PARTS).exists()
+    if run_file.exists() and json.loads(run_file.read_text()) == identity:
+        return not unfinished and (out / "articles.parquet").exists()
+    if run_file.exists() and unfinished:
+        raise ScoreError(
+            f"{out}: holds an unfinished scoring run with other arguments ({run_file}); "
+            "run that command again to finish it, or use another --out"
+        )
     write_atomic(run_file, lambda p: p.write_text(json.dumps(identity, indent=2, sort_keys=True)))
     return False
 
