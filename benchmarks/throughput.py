@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = compose_settings(ROOT)["tracking"]
     tracking.use_tracking_uri(settings["uri"])
-    uri = args.model or f"models:/{settings['registered_model_name']}@{tracking.CHAMPION}"
+    uri = args.model or tracking.champion_uri(settings["registered_model_name"])
     model = tracking.load_stance_model(uri)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -103,7 +103,7 @@ def run_score(args: argparse.Namespace) -> int:
     defaults = tracking_defaults(Path.cwd())
     tracking_uri = args.tracking_uri or defaults["uri"]
     tracking.use_tracking_uri(tracking_uri)
-    model_uri = args.model or f"models:/{defaults['registered_model_name']}@{tracking.CHAMPION}"
+    model_uri = args.model or tracking.champion_uri(defaults["registered_model_name"])
     model_id = tracking.describe_model(model_uri, tracking_uri)
     model = tracking.load_stance_model(model_id)
     columns = parse_columns(args.column)
@@ -332,7 +332,7 @@ def suggest_parser() -> argparse.ArgumentParser:
 def run_suggest(args: argparse.Namespace) -> int:
     defaults = tracking_defaults(Path.cwd())
     tracking.use_tracking_uri(defaults["uri"])
-    model = tracking.load_stance_model(args.model or f"models:/{defaults['registered_model_name']}@{tracking.CHAMPION}")
+    model = tracking.load_stance_model(args.model or tracking.champion_uri(defaults["registered_model_name"]))
     articles = [i for i in iter_inputs(args.inputs, parse_columns(args.column)) if isinstance(i, Article)]
     sentences, _ = split_articles(articles)
     if sentences.empty:

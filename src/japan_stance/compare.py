@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from japan_stance.stats import f1_from_counts, resample_counts
+
 KEY = ["text", "issue"]
 
 
@@ -56,13 +58,6 @@ def differing_params(runs: pd.DataFrame) -> list[str]:
     return [c for c in params if runs[c].astype(str).nunique(dropna=False) > 1]
 
 
-def f_avg_from_counts(tp: np.ndarray, predicted: np.ndarray, gold: np.ndarray) -> np.ndarray:
-    """F1 per class from counts (last axis: favor, against), averaged: SemEval's F_avg."""
-    denom = predicted + gold
-    f1 = np.divide(2 * tp, denom, out=np.zeros_like(denom, dtype=float), where=denom > 0)
-    return f1.mean(axis=-1)
-
-
 def paired_bootstrap(
     gold: Sequence[str], pred_a: Sequence[str], pred_b: Sequence[str], stances: Sequence[str],
     n_boot: int = 2000, ci: float = 0.90, seed: int = 0,
@@ -75,16 +70,14 @@ def paired_bootstrap(
     gold, pred_a, pred_b = (np.asarray(x) for x in (gold, pred_a, pred_b))
     n = len(gold)
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
-    counts = np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
-    counts = np.vstack([np.ones(n), counts])  # row 0: the observed sample
+    counts = np.vstack([np.ones(n), resample_counts(rng, n, n_boot)])  # row 0: the observed sample
 
     def f_avg(pred: np.ndarray) -> np.ndarray:
         classes = list(stances[:2])
         tp = np.stack([(gold == c) & (pred == c) for c in classes], axis=1).astype(float)
         p = np.stack([pred == c for c in classes], axis=1).astype(float)
         g = np.stack([gold == c for c in classes], axis=1).astype(float)
-        return f_avg_from_counts(counts @ tp, counts @ p, counts @ g)
+        return f1_from_counts(counts @ tp, counts @ p, counts @ g).mean(axis=-1)  # SemEval's F_avg
 
     a, b = f_avg(pred_a), f_avg(pred_b)
     diff = a - b

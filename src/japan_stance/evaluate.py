@@ -24,6 +24,7 @@ from sklearn.metrics import (
 
 from japan_stance.data import split_groups
 from japan_stance.schema import LabelSchema
+from japan_stance.stats import f1_from_counts
 
 METRICS = ("f_avg", "macro_f1", "accuracy", "log_loss", "brier")
 
@@ -55,7 +56,7 @@ def predict_rows(model, frame: pd.DataFrame, schema: LabelSchema) -> pd.DataFram
     proba = model.predict_proba(list(texts)).set_index(pd.Index(texts))
     out = frame[["text", "issue", "stance"]].copy()
     for role, stance in zip(("p_favor", "p_against", "p_none"), schema.stances, strict=True):
-        columns = out["issue"] + "." + stance
+        columns = [schema.proba_column(issue, stance) for issue in out["issue"]]
         out[role] = [proba.at[t, c] for t, c in zip(out["text"], columns, strict=True)]
     p = out[["p_favor", "p_against", "p_none"]].to_numpy()
     out["predicted"] = np.asarray(schema.stances)[p.argmax(axis=1)]
@@ -166,9 +167,7 @@ def plot_confusion(matrix: np.ndarray, issue: str, schema: LabelSchema) -> Figur
 def _f1_per_stance(y: np.ndarray, pred: np.ndarray, n_stances: int = 3) -> np.ndarray:
     """F1 of each stance code ``0..n_stances-1`` (0 where undefined), from integer codes."""
     tp = np.bincount(y[y == pred], minlength=n_stances)
-    n_true, n_pred = np.bincount(y, minlength=n_stances), np.bincount(pred, minlength=n_stances)
-    denom = n_true + n_pred
-    return np.divide(2 * tp, denom, out=np.zeros(n_stances), where=denom > 0)
+    return f1_from_counts(tp, np.bincount(pred, minlength=n_stances), np.bincount(y, minlength=n_stances))
 
 
 def bootstrap_scores(

@@ -64,10 +64,3 @@ class LabelSchema:
     def proba_columns(self) -> list[str]:
         """Every probability column, issue by issue, in stance order."""
         return [self.proba_column(i, s) for i in self.issues for s in self.stances]
-
-    def to_dict(self) -> dict:
-        """Plain form, as logged beside a model."""
-        return {
-            "issues": list(self.issues),
-            "stances": {"favor": self.favor, "against": self.against, "none": self.none},
-        }

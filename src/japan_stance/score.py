@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 from joblib import Parallel, delayed
 
 from japan_stance.inputs import Article, Reject
+from japan_stance.schema import LabelSchema
+from japan_stance.stats import ratio, resample_counts
 from japan_stance.text import article_sentences
 
 PARTS = ".parts"
@@ -63,9 +65,7 @@ class Chunk:
 
 def weighted_score(signed: np.ndarray, weight: np.ndarray, axis: int = 0) -> np.ndarray:
     """Sum of signed * weight over ``axis`` divided by the sum of weight; 0 where no weight."""
-    total = weight.sum(axis=axis)
-    num = (signed * weight).sum(axis=axis)
-    return np.divide(num, total, out=np.zeros_like(num, dtype=float), where=total > 0)
+    return ratio((signed * weight).sum(axis=axis), weight.sum(axis=axis))
 
 
 def signed_score(p_favor, p_against, p_none) -> float:
@@ -75,17 +75,9 @@ def signed_score(p_favor, p_against, p_none) -> float:
 
 
 def bootstrap_scores(signed: np.ndarray, weight: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Weighted scores of ``n_boot`` resamples of the sentences: shape (n_boot, n_issues).
-
-    Each resample is drawn as sentence indices, turned into counts per sentence, so the
-    sums are two small matrix products instead of a gather over every resample.
-    """
-    n = signed.shape[0]
-    idx = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
-    counts = np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
-    total = counts @ weight
-    num = counts @ (signed * weight)
-    return np.divide(num, total, out=np.zeros_like(num), where=total > 0)
+    """Weighted scores of ``n_boot`` resamples of the sentences: shape (n_boot, n_issues)."""
+    counts = resample_counts(rng, signed.shape[0], n_boot)
+    return ratio(counts @ (signed * weight), counts @ weight)
 
 
 def article_seed(article_id: str, seed: int) -> int:
@@ -138,7 +130,7 @@ def aggregate(sentences: pd.DataFrame, issues: Sequence[str], stances: Sequence[
     ``sentences`` has ``article_id``, ``text`` and ``{issue}.{stance}`` columns, with stances
     in the order favor, against, none; the sentences of an article are consecutive.
     """
-    columns = [f"{i}.{s}" for i in issues for s in stances]
+    columns = [LabelSchema.proba_column(i, s) for i in issues for s in stances]
     proba = sentences[columns].to_numpy(dtype=float).reshape(len(sentences), len(issues), 3).transpose(0, 2, 1)
     ids, texts = sentences["article_id"].to_numpy(), sentences["text"].to_numpy()
     bounds = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
@@ -176,7 +168,7 @@ def score_chunk(items: Sequence[Article | Reject], model, options: ScoreOptions)
     articles = [i for i in items if isinstance(i, Article)]
     sentences, empty = split_articles(articles)
     proba = model.predict_proba(list(sentences["text"])) if len(sentences) else pd.DataFrame(
-        columns=[f"{i}.{s}" for i in model.issues for s in model.stances], dtype=float
+        columns=[LabelSchema.proba_column(i, s) for i in model.issues for s in model.stances], dtype=float
     )
     sentences = pd.concat([sentences, proba.set_axis(sentences.index)], axis=1)
     table = aggregate(sentences, model.issues, model.stances, options)

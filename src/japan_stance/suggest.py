@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from japan_stance.schema import LabelSchema
+
 _NON_WORD = re.compile(r"\W+")
 
 
@@ -24,7 +26,7 @@ def candidates(sentences: pd.DataFrame, issues: Sequence[str], stances: Sequence
     frames = [
         sentences[["article_id", "text"]].assign(
             row=np.arange(len(sentences)), issue=issue,
-            uncertainty=uncertainty(sentences[[f"{issue}.{s}" for s in stances]].to_numpy(dtype=float)),
+            uncertainty=uncertainty(sentences[[LabelSchema.proba_column(issue, s) for s in stances]].to_numpy(dtype=float)),
         )
         for issue in issues
     ]

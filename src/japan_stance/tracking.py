@@ -50,6 +50,11 @@ class Store:
     uri: str
 
 
+def champion_uri(name: str) -> str:
+    """The model URI of a registered model's champion: ``models:/NAME@champion``."""
+    return f"models:/{name}@{CHAMPION}"
+
+
 def use_tracking_uri(uri: str) -> None:
     """Send MLflow's tracking and registry calls to ``uri`` (creating a SQLite store's folder)."""
     if uri.startswith("sqlite:///"):
@@ -251,7 +256,7 @@ class PyfuncStanceModel:
 
     def predict_proba(self, texts: list[str]) -> pd.DataFrame:
         out = self.pyfunc.predict(pd.DataFrame({"text": list(texts)}))
-        return out[[f"{i}.{s}" for i in self.issues for s in self.stances]].reset_index(drop=True)
+        return out[[LabelSchema.proba_column(i, s) for i in self.issues for s in self.stances]].reset_index(drop=True)
 
 
 def load_stance_model(model_uri: str):
