@@ -11,6 +11,10 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 CONFIG_ENV = "JAPAN_STANCE_CONFIG_DIR"
 
 
+class SettingsError(ValueError):
+    """A composed config that cannot make a run; the message is one line naming the setting."""
+
+
 def config_dir() -> Path:
     """The absolute config folder: ``$JAPAN_STANCE_CONFIG_DIR``, the copy shipped in the
     wheel, or ``configs/`` of a source checkout (console scripts need an absolute path)."""

@@ -146,11 +146,24 @@ def cross_predict(
 
 
 def cross_validate(
-    model, frame: pd.DataFrame, schema: LabelSchema, folds: int = 5, seed: int | None = 0, groups=None
+    model, frame: pd.DataFrame, schema: LabelSchema, folds: int = 5, seed: int = 0, groups=None, repeats: int = 1
 ) -> dict[str, float]:
     """Grouped K-fold figures of ``model`` on ``frame``: the metrics of :func:`evaluate`,
-    computed once over the pooled out-of-fold predictions (see :func:`cross_predict`)."""
-    return evaluate_rows(cross_predict(model, frame, schema, folds, seed, groups), schema).metrics
+    computed over the pooled out-of-fold predictions (see :func:`cross_predict`).
+
+    With ``repeats`` > 1 the K-fold is repeated with fold seeds ``seed``, ``seed + 1``, ...;
+    every metric is the mean over repeats, and ``f_avg_sd`` is the standard deviation of the
+    pooled F_avg across them (how much the choice of folds alone moves the figure).
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    runs = pd.DataFrame(
+        [evaluate_rows(cross_predict(model, frame, schema, folds, seed + r, groups), schema).metrics for r in range(repeats)]
+    )
+    metrics = {key: float(value) for key, value in runs.mean().items()}
+    if repeats > 1:
+        metrics["f_avg_sd"] = float(runs["f_avg"].std(ddof=1))
+    return metrics
 
 
 def plot_confusion(matrix: np.ndarray, issue: str, schema: LabelSchema) -> Figure:

@@ -32,6 +32,9 @@ from japan_stance.schema import LabelSchema
 MODEL_NAME = "model"
 CHAMPION, PREVIOUS = "champion", "previous"
 PARENT_TAG = "mlflow.parentRunId"
+MODEL_URI_TAG = "japan_stance.model_uri"
+BEST_RUN_TAG = "japan_stance.best_run"
+LABELS_ARTIFACT = "data/labels.parquet"
 _REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "scipy", "joblib", "pyarrow")
 
 
@@ -114,10 +117,15 @@ def pip_requirements() -> list[str]:
     return [f"{name}=={metadata.version(name)}" for name in _REQUIREMENTS]
 
 
-def log_datasets(train: pd.DataFrame, eval_: pd.DataFrame, name: str, source: str) -> dict[str, str]:
-    """Log train and eval rows as MLflow datasets; return their content digests."""
+def log_datasets(frames: Mapping[str, pd.DataFrame | None], name: str, source: str) -> dict[str, str]:
+    """Log each frame (by context: ``training``, ``eval``) as an MLflow dataset; return their digests.
+
+    A context whose frame is None (a search run's eval set) is left out.
+    """
     digests = {}
-    for context, frame in (("training", train), ("eval", eval_)):
+    for context, frame in frames.items():
+        if frame is None:
+            continue
         rows = frame[["text", "issue", "stance"]].reset_index(drop=True)
         digest = content_digest(rows)
         dataset = mlflow.data.from_pandas(
@@ -146,11 +154,13 @@ def log_stance_model(model: StanceModel, example_texts: list[str]) -> mlflow.mod
 
 
 def log_training(
-    settings: dict, *, labels: LabelSet, train: pd.DataFrame, eval_: pd.DataFrame, evaluation: Evaluation,
-    model: StanceModel, cv: Mapping[str, float], run_name: str | None, parent_run_id: str | None,
+    settings: dict, *, labels: LabelSet, train: pd.DataFrame, eval_: pd.DataFrame | None,
+    evaluation: Evaluation | None, model: StanceModel | None, cv: Mapping[str, float],
+    run_name: str | None, parent_run_id: str | None,
 ) -> dict:
     """Log one training run: params, tags, datasets, label report and changes, metrics, plots, model.
 
+    A search run (no ``eval_``, ``evaluation`` or ``model``) logs its CV figures and data only.
     Registers the model when ``tracking.register`` says so. Returns the run id, the model URI,
     the registered version, whether it became champion, and the label changes since the
     previous champion (None without one).
@@ -161,22 +171,27 @@ def log_training(
     if parent_run_id:
         tags[PARENT_TAG] = parent_run_id
     schema = LabelSchema.from_config(settings["data"])
+    model_uri, version, champion = None, None, False
     with mlflow.start_run(experiment_id=store.experiment_id, run_name=run_name, tags=tags) as run:
         mlflow.log_params(flatten({k: v for k, v in settings.items() if k != "paths"}))
-        mlflow.set_tags(log_datasets(train, eval_, settings["data"]["name"], str(settings["data"]["labels"][0])))
+        source = str(settings["data"]["labels"][0])
+        mlflow.set_tags(log_datasets({"training": train, "eval": eval_}, settings["data"]["name"], source))
         log_label_rows(train, eval_)
         changes = label_changes_since_champion(store, track["registered_model_name"], labels.frame)
         if changes:
             mlflow.log_dict(changes, "label_changes.json")
         mlflow.log_dict(settings, "config.yaml")
-        log_evaluation(evaluation, schema, labels.report)
+        log_label_report(labels.report)
         mlflow.log_metrics(dict(cv))
-        info = log_stance_model(model, list(eval_["text"].head(3)) or ["Japan urges restraint."])
-        mlflow.set_tag(MODEL_URI_TAG, info.model_uri)
-        version, champion = None, False
-        if track.get("register"):
-            version, champion = register_model(store, info.model_uri, track["registered_model_name"], track["champion"])
-    return {"run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "champion": champion, "changes": changes}
+        if evaluation is not None:
+            log_evaluation(evaluation, schema)
+        if model is not None:
+            info = log_stance_model(model, list(eval_["text"].head(3)) or ["Japan urges restraint."])
+            model_uri = info.model_uri
+            mlflow.set_tag(MODEL_URI_TAG, model_uri)
+            if track.get("register"):
+                version, champion = register_model(store, model_uri, track["registered_model_name"], track["champion"])
+    return {"run_id": run.info.run_id, "model_uri": model_uri, "version": version, "champion": champion, "changes": changes}
 
 
 def label_changes_since_champion(store: Store, name: str, frame: pd.DataFrame) -> dict | None:
@@ -188,16 +203,20 @@ def label_changes_since_champion(store: Store, name: str, frame: pd.DataFrame) -
     return {"champion_version": champion.version, **label_changes(old, frame)}
 
 
-def log_evaluation(evaluation: Evaluation, schema: LabelSchema, report: LabelReport) -> None:
-    """Metrics, confusion plots, the label report and the eval predictions of the active run."""
-    mlflow.log_metrics({k: v for k, v in evaluation.metrics.items() if pd.notna(v)})
-    for issue, matrix in evaluation.confusion.items():
-        mlflow.log_figure(plot_confusion(matrix, issue, schema), f"plots/confusion_{issue}.png")
+def log_label_report(report: LabelReport) -> None:
+    """The label report of the active run, with its conflicts and duplicates when there are any."""
     mlflow.log_dict(report.to_dict(), "label_report.json")
     if len(report.conflicts):
         mlflow.log_text(report.conflicts.to_csv(index=False), "label_conflicts.csv")
     if len(report.duplicates):
         mlflow.log_text(report.duplicates.to_csv(index=False), "label_duplicates.csv")
+
+
+def log_evaluation(evaluation: Evaluation, schema: LabelSchema) -> None:
+    """Metrics, confusion plots and the eval predictions of the active run."""
+    mlflow.log_metrics({k: v for k, v in evaluation.metrics.items() if pd.notna(v)})
+    for issue, matrix in evaluation.confusion.items():
+        mlflow.log_figure(plot_confusion(matrix, issue, schema), f"plots/confusion_{issue}.png")
     mlflow.log_text(evaluation.predictions.to_csv(index=False), "eval_predictions.csv")
     mlflow.log_text(evaluation.table(schema).round(4).to_string(), "eval_table.txt")
 
@@ -237,14 +256,21 @@ def start_parent_run(store: Store, run_name: str, tags: Mapping[str, str]) -> st
 
 
 def end_parent_run(store: Store, run_id: str, metric: str = "f_avg") -> None:
-    """Summarise the children of a sweep's parent run on it and mark it finished."""
+    """Summarise the children of a sweep's parent run on it and mark it finished.
+
+    Logs ``children`` and ``best_{metric}``, and tags the best child (``japan_stance.best_run``
+    and ``japan_stance.best_run_name``, its overrides), so the sweep's choice is on record.
+    """
     children = mlflow.search_runs(
         [store.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{run_id}'", output_format="pandas"
     )
     store.client.log_metric(run_id, "children", float(len(children)))
     column = f"metrics.{metric}"
-    if len(children) and column in children:
-        store.client.log_metric(run_id, f"best_{metric}", float(children[column].max()))
+    if len(children) and column in children and children[column].notna().any():
+        best = children.loc[children[column].idxmax()]
+        store.client.log_metric(run_id, f"best_{metric}", float(best[column]))
+        store.client.set_tag(run_id, BEST_RUN_TAG, best["run_id"])
+        store.client.set_tag(run_id, f"{BEST_RUN_TAG}_name", str(best.get("tags.mlflow.runName", "")))
     store.client.set_terminated(run_id, "FINISHED")
 
 
@@ -294,13 +320,10 @@ def describe_model(model_uri: str, tracking_uri: str) -> str:
 
 # ---------------------------------------------------------------- the experiment loop
 
-MODEL_URI_TAG = "japan_stance.model_uri"
-LABELS_ARTIFACT = "data/labels.parquet"
-
-
-def log_label_rows(train: pd.DataFrame, eval_: pd.DataFrame) -> None:
+def log_label_rows(train: pd.DataFrame, eval_: pd.DataFrame | None) -> None:
     """Log the run's label rows with their split, so later runs can say what changed."""
-    rows = pd.concat([train.assign(split="train"), eval_.assign(split="eval")], ignore_index=True)
+    parts = [train.assign(split="train")] + ([] if eval_ is None else [eval_.assign(split="eval")])
+    rows = pd.concat(parts, ignore_index=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(LABELS_ARTIFACT).name
         rows.drop(columns=["file", "line"], errors="ignore").to_parquet(path, index=False)
