@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from japan_stance import tracking
 from japan_stance.cli import compare_main, promote_main, suggest_main
-from japan_stance.compare import label_changes, paired_bootstrap
+from japan_stance.compare import label_changes, paired_bootstrap, runs_table
 from japan_stance.data import load_labels
 from japan_stance.train import log_run
 
@@ -41,6 +41,24 @@ def test_paired_bootstrap_sees_a_clear_winner_and_a_tie():
     assert result["diff"] == pytest.approx(1.0) and result["p_better"] == 1.0 and result["ci_low"] > 0.5
     tie = paired_bootstrap(gold, better, better, ["favor", "against", "none"], n_boot=500)
     assert tie["diff"] == 0.0 and tie["p_better"] == 0.0
+
+
+def test_runs_table_ranks_search_runs_by_a_cv_metric_with_its_per_issue_columns():
+    runs = pd.DataFrame({
+        "run_id": ["aaaaaaaa1", "bbbbbbbb2", "cccccccc3"],
+        "tags.mlflow.runName": ["model.C=1", "model.C=4", "trained"],
+        "params.model.C": ["1", "4", "4"],
+        "params.search": ["True", "True", "False"],
+        "metrics.cv.f_avg": [0.61, 0.64, 0.62],
+        "metrics.cv.restraint.f_avg": [0.5, 0.7, 0.6],
+        "tags.data.eval_digest": [None, None, "d1"],
+    })
+    table = runs_table(runs, ["restraint"], "cv.f_avg", champion_run="cccccccc3", eval_digest="d1")
+    assert list(table["run"]) == ["bbbbbbbb", "cccccccc", "aaaaaaaa"]
+    assert list(table["cv.restraint.f_avg"]) == [0.7, 0.6, 0.5]
+    assert list(table["eval_set"]) == ["none (search)", "current", "none (search)"]
+    assert list(table["champion"]) == ["", "*", ""]
+    assert "model.C" in table and "search" in table
 
 
 def test_the_whole_loop(project, schema, monkeypatch, capsys):

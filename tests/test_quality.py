@@ -3,6 +3,8 @@ the SemEval experiment configs and CV metrics in a logged run."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,9 @@ from mlflow.tracking import MlflowClient
 from sklearn.calibration import CalibratedClassifierCV
 
 from japan_stance.baselines import KeywordModel, MajorityModel, japan_keyword_rules
-from japan_stance.evaluate import bootstrap_scores, cross_predict, cross_validate, predict_rows
+from japan_stance.config import SettingsError
+from japan_stance.data import LabelError
+from japan_stance.evaluate import bootstrap_scores, cross_predict, cross_validate, issue_metric, predict_rows
 from japan_stance.model import StanceModel, build_model
 from japan_stance.schema import LabelSchema
 from japan_stance.train import log_run
@@ -47,6 +51,24 @@ def test_cross_validate_returns_pooled_and_per_issue_metrics(many, schema):
     assert {f"{i}.f_avg" for i in schema.issues} <= set(metrics)
     assert metrics["n"] == len(many)
     assert 0.0 <= metrics["f_avg"] <= 1.0
+
+
+def test_repeated_cross_validation_is_the_mean_over_fold_seeds(many, schema):
+    model = StanceModel(issues=schema.issues, random_state=0)
+    single = [cross_validate(model, many, schema, folds=3, seed=seed) for seed in (0, 1)]
+    repeated = cross_validate(model, many, schema, folds=3, seed=0, repeats=2)
+    assert single[0]["f_avg"] != single[1]["f_avg"]  # the fold split alone moves the figure
+    for key in ("f_avg", "brier", "restraint.f_avg"):
+        assert repeated[key] == pytest.approx((single[0][key] + single[1][key]) / 2)
+    assert repeated["f_avg_sd"] == pytest.approx(abs(single[0]["f_avg"] - single[1]["f_avg"]) / np.sqrt(2))
+    assert "f_avg_sd" not in single[0]
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        cross_validate(model, many, schema, folds=3, repeats=0)
+
+
+def test_issue_metric_names_follow_the_logged_metrics():
+    assert issue_metric("f_avg", "restraint") == "restraint.f_avg"
+    assert issue_metric("cv.f_avg", "restraint") == "cv.restraint.f_avg"
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
@@ -118,10 +140,41 @@ def test_semeval_experiment_composes_with_the_chosen_model(tmp_path):
     assert model.class_weight == "balanced" and settings["cv_folds"] == 0
 
 
-def test_semeval_search_scores_by_cross_validation(tmp_path):
-    settings = compose_settings(tmp_path, ["experiment=semeval_search"])
-    assert settings["cv_folds"] == 5 and settings["tracking"]["register"] is False
-    assert settings["data"]["name"] == "semeval2016"
+@pytest.mark.parametrize(("experiment", "data"), [("semeval_search", "semeval2016"), ("japan_search", "japan")])
+def test_search_experiments_score_by_repeated_cross_validation_alone(tmp_path, experiment, data):
+    settings = compose_settings(tmp_path, [f"experiment={experiment}"])
+    assert settings["search"] is True and settings["tracking"]["register"] is False
+    assert (settings["cv_folds"], settings["cv_repeats"]) == (5, 3)
+    assert settings["data"]["name"] == data
+
+
+def test_a_search_run_never_reads_the_eval_set_and_logs_no_model(fixture_settings, tmp_path):
+    unreadable = tmp_path / "missing_test.csv"  # a normal run must read it, a search run must not
+    data = fixture_settings["data"] | {"eval_labels": str(unreadable)}
+    with pytest.raises(LabelError, match="missing_test.csv"):
+        log_run(fixture_settings | {"data": data}, "normal", None)
+    settings = fixture_settings | {"data": data, "search": True, "cv_folds": 2, "cv_repeats": 2, "seed": 0}
+    summary = log_run(settings, "search", None)
+    assert summary["model"] is None and summary["evaluation"] is None and summary["model_uri"] is None
+    assert summary["n_eval"] == 0 and summary["version"] is None
+    client = MlflowClient(settings["tracking"]["uri"])
+    run = client.get_run(summary["run_id"])
+    assert run.data.metrics["cv.f_avg"] == pytest.approx(summary["cv"]["cv.f_avg"])
+    assert "cv.f_avg_sd" in run.data.metrics and "f_avg" not in run.data.metrics
+    assert [d.dataset.name for d in run.inputs.dataset_inputs] == ["japan-training"]
+    assert {a.path for a in client.list_artifacts(summary["run_id"])}.isdisjoint({"model", "eval_predictions.csv"})
+    assert not client.search_registered_models()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"search": True}, "search=true scores a run by cross-validation alone"),
+     ({"cv_folds": 1}, "cv_folds must be 0 (off) or at least 2"),
+     ({"cv_folds": 2, "cv_repeats": 0}, "cv_repeats must be at least 1")],
+)
+def test_settings_that_cannot_make_a_run_are_refused(fixture_settings, change, message):
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        log_run(fixture_settings | change, "bad", None)
 
 
 def test_a_run_with_cv_folds_logs_cv_metrics(fixture_settings):

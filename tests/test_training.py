@@ -13,7 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from japan_stance import tracking
-from japan_stance.train import fit_and_evaluate, log_run
+from japan_stance.train import log_run, run_training
 
 from conftest import LABELS_CSV, REPO, compose_settings
 
@@ -98,6 +98,9 @@ def test_sweep_gives_one_parent_and_a_child_per_config(project, launcher):
     assert sorted(children["params.model.C"]) == ["0.5", "4"]
     assert parents["metrics.children"].iloc[0] == 2
     assert parents["status"].iloc[0] == "FINISHED"
+    best = children.loc[children["metrics.f_avg"].idxmax()]
+    assert parents["tags.japan_stance.best_run"].iloc[0] == best["run_id"]
+    assert parents["metrics.best_f_avg"].iloc[0] == pytest.approx(best["metrics.f_avg"])
     assert not (project / "outputs").exists() and not (project / "multirun").exists()
 
 
@@ -111,9 +114,17 @@ def test_bad_labels_exit_2_with_one_line_and_no_traceback(project):
     assert error_lines == [f"stance-train: error: {bad}:2: unknown stance 'maybe' (expected one of: favor, against, none)"]
 
 
+def test_a_search_without_cv_folds_exits_2_with_one_line(project):
+    done = run_cli([f"paths.root={project}", f"data.labels=[{LABELS_CSV}]", "search=true"], cwd=project)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert [line for line in done.stderr.splitlines() if line.startswith("stance-train: error:")] == [
+        "stance-train: error: search=true scores a run by cross-validation alone: set cv_folds (e.g. cv_folds=5)"
+    ]
+
+
 def test_semeval_config_reads_the_benchmark_in_place(tmp_path):
     settings = compose_settings(REPO, ["data=semeval2016", "model.word_ngram_range=[1,1]", "model.max_iter=300"])
-    schema, labels, model, evaluation, train, eval_ = fit_and_evaluate(settings)
-    assert len(schema.issues) == 5
-    assert (len(train), len(eval_)) == (2914, 1249)
-    assert 0.55 < evaluation.metrics["f_avg"] < 0.85
+    done = run_training(settings)
+    assert len(done.schema.issues) == 5
+    assert (len(done.train), len(done.eval_)) == (2914, 1249)
+    assert 0.55 < done.evaluation.metrics["f_avg"] < 0.85

@@ -195,7 +195,7 @@ def compare_parser() -> argparse.ArgumentParser:
                         help="a stance-train config override naming the data and store (e.g. -o data=semeval2016)")
     parser.add_argument("--parent", help="only the child runs of this sweep parent run")
     parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="only runs with this tag")
-    parser.add_argument("--last", type=int, default=20, help="the N newest runs (default: 20)")
+    parser.add_argument("--last", type=int, help="the N newest runs (default: 20, or every child with --parent)")
     parser.add_argument("--metric", default="f_avg", help="metric to show per issue and sort by (default: f_avg)")
     parser.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table")
     parser.add_argument("--plot", help="write a PNG of the metric per run and issue")
@@ -227,7 +227,9 @@ def reevaluate(runs: pd.DataFrame, store: tracking.Store, eval_: pd.DataFrame, s
 
 def run_compare(args: argparse.Namespace) -> int:
     settings, schema, eval_, store = loop_context(args.override)
-    runs = tracking.search_runs(store, run_filter(args.parent, args.tag)).head(args.last)
+    runs = tracking.search_runs(store, run_filter(args.parent, args.tag))
+    last = args.last if args.last is not None else (None if args.parent else 20)
+    runs = runs.head(last) if last is not None else runs
     if runs.empty:
         raise ValueError(f"no runs found in experiment {settings['tracking']['experiment_name']} with these filters")
     if args.reeval:

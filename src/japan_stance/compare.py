@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from japan_stance.evaluate import issue_metric
 from japan_stance.stats import f1_from_counts, resample_counts
 
 KEY = ["text", "issue"]
@@ -97,7 +98,7 @@ def runs_table(
     Marks the champion's run and flags runs evaluated on another eval set than ``eval_digest``.
     """
     params = differing_params(runs)
-    metrics = [f"metrics.{metric}"] + [f"metrics.{i}.{metric}" for i in issues]
+    metrics = [f"metrics.{metric}"] + [f"metrics.{issue_metric(metric, i)}" for i in issues]
     table = pd.DataFrame({
         "run": runs["run_id"].str[:8],
         "name": runs.get("tags.mlflow.runName", pd.Series("", index=runs.index)).fillna(""),
@@ -108,5 +109,8 @@ def runs_table(
     for column in metrics:
         table[column.removeprefix("metrics.")] = runs[column] if column in runs else np.nan
     digest = runs.get("tags.data.eval_digest", pd.Series(None, index=runs.index))
-    table["eval_set"] = np.where(digest == eval_digest, "current", np.where(digest.isna(), "unknown", "OTHER"))
+    searched = runs.get("params.search", pd.Series(None, index=runs.index)) == "True"
+    table["eval_set"] = np.select(
+        [digest == eval_digest, searched, digest.isna()], ["current", "none (search)", "unknown"], "OTHER"
+    )
     return table.sort_values(metric, ascending=False, na_position="last").reset_index(drop=True)

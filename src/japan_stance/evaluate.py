@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.base import clone
-from sklearn.model_selection import GroupKFold
 from sklearn.metrics import (
     ConfusionMatrixDisplay,
     accuracy_score,
@@ -21,6 +20,7 @@ from sklearn.metrics import (
     f1_score,
     log_loss,
 )
+from sklearn.model_selection import GroupKFold
 
 from japan_stance.data import split_groups
 from japan_stance.schema import LabelSchema
@@ -96,6 +96,12 @@ def evaluate(model, frame: pd.DataFrame, schema: LabelSchema) -> Evaluation:
     return evaluate_rows(predict_rows(model, frame, schema), schema)
 
 
+def issue_metric(metric: str, issue: str) -> str:
+    """The per-issue name of a pooled metric: ``f_avg`` -> ``{issue}.f_avg``, ``cv.f_avg`` -> ``cv.{issue}.f_avg``."""
+    prefix, _, name = metric.rpartition(".")
+    return f"{prefix}.{issue}.{name}" if prefix else f"{issue}.{name}"
+
+
 def evaluate_rows(rows: pd.DataFrame, schema: LabelSchema) -> Evaluation:
     """Metrics and confusion matrices of predicted rows (as :func:`predict_rows` makes them)."""
     metrics = dict(score_predictions(rows, schema))
@@ -104,9 +110,9 @@ def evaluate_rows(rows: pd.DataFrame, schema: LabelSchema) -> Evaluation:
         part = rows[rows["issue"] == issue]
         if part.empty:
             continue
-        metrics |= {f"{issue}.{k}": v for k, v in score_predictions(part, schema).items()}
+        metrics |= {issue_metric(k, issue): v for k, v in score_predictions(part, schema).items()}
         confusion[issue] = confusion_matrix(part["stance"], part["predicted"], labels=list(schema.stances))
-    per_issue = [metrics[f"{i}.f_avg"] for i in confusion]
+    per_issue = [metrics[issue_metric("f_avg", i)] for i in confusion]
     metrics["f_avg_macro_issues"] = float(np.mean(per_issue))
     return Evaluation(metrics=metrics, confusion=confusion, predictions=rows)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+from japan_stance.evaluate import issue_metric
 
 MAX_HEATMAP_ROWS = 60
 MAX_TABLE_ROWS = 40
@@ -83,13 +84,14 @@ def plot_timeline(articles: pd.DataFrame, issues: Sequence[str]) -> Figure | Non
 
 def plot_runs(table: pd.DataFrame, issues: Sequence[str], metric: str) -> Figure:
     """Grouped bars: ``metric`` per run (x) for each issue and pooled."""
-    columns = [f"{i}.{metric}" for i in issues if f"{i}.{metric}" in table] + [metric]
+    issues_shown = [i for i in issues if issue_metric(metric, i) in table]
+    columns = [issue_metric(metric, i) for i in issues_shown] + [metric]
     fig = Figure(figsize=(max(5, 1.2 * len(table) + 2), 4), layout="constrained")
     ax = fig.add_subplot()
     width = 0.8 / len(columns)
     x = np.arange(len(table))
-    for k, column in enumerate(columns):
-        ax.bar(x + k * width, table[column].astype(float), width, label=column.removesuffix(f".{metric}") if column != metric else "pooled")
+    for k, (column, label) in enumerate(zip(columns, [*issues_shown, "pooled"], strict=True)):
+        ax.bar(x + k * width, table[column].astype(float), width, label=label)
     labels = [f"{r}{' *' if c else ''}" for r, c in zip(table["run"], table["champion"])]
     ax.set_xticks(x + width * (len(columns) - 1) / 2, labels=labels, rotation=30, ha="right")
     ax.set_ylabel(metric)
