@@ -15,7 +15,7 @@ from japan_stance.baselines import KeywordModel, MajorityModel, japan_keyword_ru
 from japan_stance.config import SettingsError
 from japan_stance.data import LabelError
 from japan_stance.evaluate import bootstrap_scores, cross_predict, cross_validate, issue_metric, predict_rows
-from japan_stance.model import StanceModel, build_model
+from japan_stance.model import StanceModel, build_model, calibration_folds
 from japan_stance.schema import LabelSchema
 from japan_stance.train import log_run
 
@@ -69,6 +69,18 @@ def test_repeated_cross_validation_is_the_mean_over_fold_seeds(many, schema):
 def test_issue_metric_names_follow_the_logged_metrics():
     assert issue_metric("f_avg", "restraint") == "restraint.f_avg"
     assert issue_metric("cv.f_avg", "restraint") == "cv.restraint.f_avg"
+
+
+def test_calibration_folds_keep_each_article_on_one_side_and_every_stance_in_each_fold():
+    y = np.array(["favor", "none", "against", "none"] * 10)
+    groups = np.repeat(np.arange(20), 2)  # articles of two sentences each
+    folds = calibration_folds(y, groups, seed=0)
+    assert len(folds) == 5
+    for train, test in folds:
+        assert set(groups[train]).isdisjoint(groups[test])
+        assert set(y[test]) == set(y[train]) == {"favor", "against", "none"}
+    rare = np.array(["favor", "against", "none", "none"] * 2 + ["none"] * 12)
+    assert len(calibration_folds(rare, np.arange(20), seed=0)) == 2  # two `favor` articles allow two folds
 
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])

@@ -14,10 +14,12 @@ from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import FeatureUnion
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
+from japan_stance.data import split_groups
 from japan_stance.schema import LabelSchema
 
 DEFAULT_STANCES = ("favor", "against", "none")
@@ -37,6 +39,16 @@ def as_texts(X) -> list[str]:
     if isinstance(X, str):
         raise ValueError("expected a sequence of texts, got a single string")
     return ["" if t is None else str(t) for t in X]
+
+
+def calibration_folds(y: np.ndarray, groups: np.ndarray, max_folds: int = 5, seed: int | None = None) -> list:
+    """Inner folds for calibrating one issue's classifier: stratified by stance and grouped,
+    so no article (``groups``) sits on both sides; as many folds as the rarest stance's groups
+    allow, between 2 and ``max_folds``. Returns (train, test) index pairs."""
+    groups_per_stance = pd.Series(groups).groupby(np.asarray(y)).nunique()
+    n = max(2, min(max_folds, int(groups_per_stance.min())))
+    splitter = StratifiedGroupKFold(n_splits=n, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y, groups))
 
 
 class StanceModel(BaseEstimator):
@@ -63,7 +75,8 @@ class StanceModel(BaseEstimator):
         Multiplies the ``none`` class weight (after ``class_weight``): below 1 shifts the
         decision away from ``none``, which F_avg does not score.
     calibration : {None, "sigmoid", "isotonic"}
-        Wrap each logistic regression in ``CalibratedClassifierCV`` with this method.
+        Wrap each logistic regression in ``CalibratedClassifierCV`` with this method, over
+        inner folds grouped by article (:func:`calibration_folds`).
     random_state : int or None
         Seed of the logistic regressions.
     """
@@ -129,8 +142,9 @@ class StanceModel(BaseEstimator):
             weights = dict(zip(classes, compute_class_weight(self.class_weight, classes=classes, y=y), strict=True))
         return weights | {none: weights[none] * self.none_weight}
 
-    def _make_classifier(self, y):
-        """An unfitted classifier for one issue's stances ``y``, calibrated if configured."""
+    def _make_classifier(self, y, groups):
+        """An unfitted classifier for one issue's stances ``y``, calibrated if configured
+        (inner folds from :func:`calibration_folds` over the rows' ``groups``)."""
         if self.calibration not in CALIBRATION_METHODS:
             raise ValueError(f"calibration must be one of {CALIBRATION_METHODS}, got {self.calibration!r}")
         lr = LogisticRegression(
@@ -141,8 +155,8 @@ class StanceModel(BaseEstimator):
         )
         if self.calibration is None:
             return lr
-        folds = int(min(5, pd.Series(y).value_counts().min()))
-        return CalibratedClassifierCV(lr, method=self.calibration, cv=max(folds, 2))
+        folds = calibration_folds(np.asarray(y), np.asarray(groups), seed=self.random_state)
+        return CalibratedClassifierCV(lr, method=self.calibration, cv=folds)
 
     def fit(self, X: pd.DataFrame, y=None) -> StanceModel:
         """Fit the shared vectoriser and one logistic regression per issue.
@@ -166,7 +180,8 @@ class StanceModel(BaseEstimator):
             if rows["stance"].nunique() < 2:
                 raise ValueError(f"issue '{issue}' needs rows of at least two stances to train, has {len(rows)} rows")
             features = self.vectorizer_.transform(rows["text"])
-            self.classifiers_[issue] = self._make_classifier(rows["stance"]).fit(features, rows["stance"])
+            classifier = self._make_classifier(rows["stance"], split_groups(rows))
+            self.classifiers_[issue] = classifier.fit(features, rows["stance"])
         return self
 
     def predict_proba(self, X) -> pd.DataFrame:
