@@ -1,7 +1,9 @@
 """StanceModel: one shared TF-IDF vectoriser, one logistic regression per issue.
 
 Vectorising is nearly all of the prediction cost, so the vectoriser is fit once on
-all labelled text (unsupervised) and shared by the per-issue classifiers.
+all labelled text (unsupervised) and shared by the per-issue classifiers. The classifiers
+are fit per issue, or (``share_weights``) as one model whose weights every issue shares plus
+each issue's own, then split into exact per-issue classifiers.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import FeatureUnion
-from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
 from japan_stance.data import split_groups
@@ -39,6 +42,35 @@ def as_texts(X) -> list[str]:
     if isinstance(X, str):
         raise ValueError("expected a sequence of texts, got a single string")
     return ["" if t is None else str(t) for t in X]
+
+
+def augment_features(features: sp.spmatrix, issue_index: np.ndarray, n_issues: int) -> sp.csr_matrix:
+    """Daumé III's feature augmentation: each row becomes ``[x, x in its issue's block, its issue's
+    one-hot]``, so one linear model learns shared weights, per-issue weights and per-issue biases.
+
+    ``issue_index`` gives each row's issue as 0 .. ``n_issues`` - 1. The result has
+    ``(n_issues + 1) * d + n_issues`` columns for ``d`` input features.
+    """
+    n = features.shape[0]
+    blocks = [sp.diags((issue_index == k).astype(features.dtype)) @ features for k in range(n_issues)]
+    one_hot = sp.csr_matrix((np.ones(n, dtype=features.dtype), (np.arange(n), issue_index)), shape=(n, n_issues))
+    return sp.hstack([features, *blocks, one_hot], format="csr")
+
+
+def split_shared_classifier(shared: LogisticRegression, n_features: int, n_issues: int) -> list[LogisticRegression]:
+    """Per-issue classifiers equal to ``shared`` (fit on :func:`augment_features`) on that issue's
+    rows: weights = shared + the issue's own, intercept = shared + the issue's bias."""
+    d, coef = n_features, shared.coef_
+    classifiers = []
+    for k in range(n_issues):
+        clf = LogisticRegression(C=shared.C, max_iter=shared.max_iter, random_state=shared.random_state)
+        clf.classes_ = shared.classes_
+        clf.coef_ = coef[:, :d] + coef[:, (k + 1) * d:(k + 2) * d]
+        clf.intercept_ = shared.intercept_ + coef[:, (n_issues + 1) * d + k]
+        clf.n_features_in_ = d
+        clf.n_iter_ = shared.n_iter_
+        classifiers.append(clf)
+    return classifiers
 
 
 def calibration_folds(y: np.ndarray, groups: np.ndarray, max_folds: int = 5, seed: int | None = None) -> list:
@@ -77,6 +109,12 @@ class StanceModel(BaseEstimator):
     calibration : {None, "sigmoid", "isotonic"}
         Wrap each logistic regression in ``CalibratedClassifierCV`` with this method, over
         inner folds grouped by article (:func:`calibration_folds`).
+    share_weights : bool
+        Fit one logistic regression over all issues' rows, with weights shared by every issue
+        plus each issue's own (feature augmentation, Daumé III 2007: :func:`augment_features`),
+        so what marks a stance on one issue helps the others. It is then split into one exact
+        classifier per issue (:func:`split_shared_classifier`), so prediction and the logged
+        model are unchanged. Not combined with ``calibration``.
     random_state : int or None
         Seed of the logistic regressions.
     """
@@ -97,6 +135,7 @@ class StanceModel(BaseEstimator):
         max_iter=1000,
         none_weight=1.0,
         calibration=None,
+        share_weights=False,
         random_state=None,
     ):
         self.issues = issues
@@ -113,6 +152,7 @@ class StanceModel(BaseEstimator):
         self.max_iter = max_iter
         self.none_weight = none_weight
         self.calibration = calibration
+        self.share_weights = share_weights
         self.random_state = random_state
 
     def _make_vectorizer(self):
@@ -172,17 +212,43 @@ class StanceModel(BaseEstimator):
         unknown = set(frame["issue"]) - set(self.issues)
         if unknown:
             raise ValueError(f"rows with issues outside the model: {sorted(unknown)}")
-        texts = pd.unique(frame["text"])
-        self.vectorizer_ = self._make_vectorizer().fit(texts)
-        self.classifiers_ = {}
         for issue in self.issues:
             rows = frame[frame["issue"] == issue]
             if rows["stance"].nunique() < 2:
                 raise ValueError(f"issue '{issue}' needs rows of at least two stances to train, has {len(rows)} rows")
+        if self.share_weights and self.calibration is not None:
+            raise ValueError("share_weights cannot be combined with calibration")
+        self.vectorizer_ = self._make_vectorizer().fit(pd.unique(frame["text"]))
+        self.classifiers_ = self._fit_shared(frame) if self.share_weights else self._fit_per_issue(frame)
+        return self
+
+    def _fit_per_issue(self, frame: pd.DataFrame) -> dict:
+        """One classifier per issue, each fit on its issue's rows alone."""
+        classifiers = {}
+        for issue in self.issues:
+            rows = frame[frame["issue"] == issue]
             features = self.vectorizer_.transform(rows["text"])
             classifier = self._make_classifier(rows["stance"], split_groups(rows))
-            self.classifiers_[issue] = classifier.fit(features, rows["stance"])
-        return self
+            classifiers[issue] = classifier.fit(features, rows["stance"])
+        return classifiers
+
+    def _fit_shared(self, frame: pd.DataFrame) -> dict:
+        """One logistic regression over every issue's rows (augmented features), split per issue.
+
+        Each issue's rows are weighted as its own classifier would weight them
+        (``class_weight``, then ``none_weight``).
+        """
+        issue_index = frame["issue"].map({issue: k for k, issue in enumerate(self.issues)}).to_numpy()
+        stances = frame["stance"].to_numpy()
+        weights = np.ones(len(frame))
+        for k in range(len(self.issues)):
+            rows = issue_index == k
+            weights[rows] = compute_sample_weight(self._class_weights(stances[rows]), stances[rows])
+        features = self.vectorizer_.transform(frame["text"])
+        shared = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
+        shared.fit(augment_features(features, issue_index, len(self.issues)), stances, sample_weight=weights)
+        split = split_shared_classifier(shared, features.shape[1], len(self.issues))
+        return dict(zip(self.issues, split, strict=True))
 
     def predict_proba(self, X) -> pd.DataFrame:
         """Probabilities per issue and stance: one row per input, columns ``{issue}.{stance}``."""
@@ -276,5 +342,6 @@ def build_model(model_cfg: Mapping, schema: LabelSchema, seed: int | None = None
         max_iter=model_cfg["max_iter"],
         none_weight=model_cfg.get("none_weight", 1.0),
         calibration=model_cfg.get("calibration"),
+        share_weights=model_cfg.get("share_weights", False),
         random_state=seed,
     )
