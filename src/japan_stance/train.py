@@ -78,7 +78,7 @@ class Training:
 
 
 def run_training(settings: dict) -> Training:
-    """The pure part of a run: labels in, cross-validated figures, a fitted model and its evaluation out.
+    """A run without the logging: labels in; cross-validated figures, a fitted model and its evaluation out.
 
     ``cv_folds`` > 0 adds grouped K-fold figures on the training rows (``cv.*``), repeated
     ``cv_repeats`` times. ``search`` stops after them: no eval set, no final model.
@@ -139,7 +139,8 @@ def print_summary(summary: dict, settings: dict) -> None:
 
 
 def describe_cv(cv: dict[str, float], settings: dict) -> str:
-    """One line of cross-validated figures, e.g. ``CV (3 x grouped 5-fold): pooled F_avg 0.7012 (sd 0.0031)``."""
+    """One line of cross-validated figures,
+    e.g. ``CV (3 x grouped 5-fold, training rows): pooled F_avg 0.7012 (sd 0.0031)``."""
     repeats = settings.get("cv_repeats", 1)
     spread = f" (sd {cv['cv.f_avg_sd']:.4f})" if "cv.f_avg_sd" in cv else ""
     head = f"{repeats} x " if repeats > 1 else ""
