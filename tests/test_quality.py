@@ -148,8 +148,8 @@ def test_semeval_experiment_composes_with_the_chosen_model(tmp_path):
     assert settings["data"]["name"] == "semeval2016" and settings["model"]["name"] == "semeval"
     schema = LabelSchema.from_config(settings["data"])
     model = build_model(settings["model"], schema, seed=settings["seed"])
-    assert (model.C, model.word_ngram_range, model.char_ngram_range, model.max_df) == (2.0, (1, 3), (2, 5), 0.9)
-    assert model.class_weight == "balanced" and settings["cv_folds"] == 0
+    assert (model.C, model.word_ngram_range, model.char_ngram_range, model.max_df) == (1.0, (1, 3), (2, 5), 0.9)
+    assert model.class_weight == "balanced" and model.share_weights and settings["cv_folds"] == 0
 
 
 @pytest.mark.parametrize(("experiment", "data"), [("semeval_search", "semeval2016"), ("japan_search", "japan")])
