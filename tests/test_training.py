@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from japan_stance import tracking
+from japan_stance.cli import compare_main
 from japan_stance.train import log_run, run_training
 
 from conftest import LABELS_CSV, REPO, compose_settings
@@ -120,6 +122,32 @@ def test_a_search_without_cv_folds_exits_2_with_one_line(project):
     assert [line for line in done.stderr.splitlines() if line.startswith("stance-train: error:")] == [
         "stance-train: error: search=true scores a run by cross-validation alone: set cv_folds (e.g. cv_folds=5)"
     ]
+
+
+def test_a_search_sweep_records_its_choice_and_compare_ranks_it_by_cv(project, monkeypatch, capsys):
+    done = run_cli(
+        ["-m", f"paths.root={project}", f"data.labels=[{LABELS_CSV}]", "data.eval_fraction=0.3",
+         "search=true", "cv_folds=2", "cv_repeats=2", "seed=0", "model.C=0.5,4"],
+        cwd=project,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = runs_of(compose_settings(project))
+    parent = runs[runs["tags.japan_stance.sweep"] == "parent"].iloc[0]
+    children = runs[runs["tags.mlflow.parentRunId"] == parent["run_id"]]
+    assert len(children) == 2
+    assert "metrics.f_avg" not in children or children["metrics.f_avg"].isna().all()  # nothing scored on eval
+    best = children.loc[children["metrics.cv.f_avg"].idxmax()]
+    assert parent["tags.japan_stance.best_run"] == best["run_id"]
+    assert not MlflowClient(compose_settings(project)["tracking"]["uri"]).search_registered_models()
+
+    monkeypatch.chdir(project)
+    capsys.readouterr()
+    options = ["-o", f"data.labels=[{LABELS_CSV}]", "-o", "data.eval_fraction=0.3"]
+    assert compare_main([*options, "--parent", parent["run_id"][:8], "--metric", "cv.f_avg", "--format", "json"]) == 0
+    table = pd.read_json(io.StringIO(capsys.readouterr().out))
+    assert list(table["run"]) == [best["run_id"][:8], *(set(children["run_id"].str[:8]) - {best["run_id"][:8]})]
+    assert set(table["eval_set"]) == {"none (search)"}
+    assert table["cv.restraint.f_avg"].notna().all()
 
 
 def test_semeval_config_reads_the_benchmark_in_place(tmp_path):

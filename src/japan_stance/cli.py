@@ -193,7 +193,7 @@ def compare_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stance-compare", description="Compare training runs: differing params, metrics per issue.")
     parser.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
                         help="a stance-train config override naming the data and store (e.g. -o data=semeval2016)")
-    parser.add_argument("--parent", help="only the child runs of this sweep parent run")
+    parser.add_argument("--parent", help="only the child runs of this sweep parent run (an id prefix works)")
     parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="only runs with this tag")
     parser.add_argument("--last", type=int, help="the N newest runs (default: 20, or every child with --parent)")
     parser.add_argument("--metric", default="f_avg", help="metric to show per issue and sort by (default: f_avg)")
@@ -227,7 +227,8 @@ def reevaluate(runs: pd.DataFrame, store: tracking.Store, eval_: pd.DataFrame, s
 
 def run_compare(args: argparse.Namespace) -> int:
     settings, schema, eval_, store = loop_context(args.override)
-    runs = tracking.search_runs(store, run_filter(args.parent, args.tag))
+    parent = tracking.resolve_run_id(store, args.parent, parents=True) if args.parent else None
+    runs = tracking.search_runs(store, run_filter(parent, args.tag))
     last = args.last if args.last is not None else (None if args.parent else 20)
     runs = runs.head(last) if last is not None else runs
     if runs.empty:

@@ -357,19 +357,20 @@ def get_alias(client: MlflowClient, name: str, alias: str = CHAMPION) -> Champio
     return Champion(str(mv.version), mv.run_id, f"models:/{name}/{mv.version}")
 
 
-def search_runs(store: Store, filter_string: str = "", max_results: int = 1000) -> pd.DataFrame:
-    """Finished training runs of the store's experiment, newest first (sweep parents left out)."""
+def search_runs(store: Store, filter_string: str = "", max_results: int = 1000, parents: bool = False) -> pd.DataFrame:
+    """Finished training runs of the store's experiment, newest first (sweep parents only if ``parents``)."""
     runs = mlflow.search_runs(
         [store.experiment_id], filter_string=filter_string, max_results=max_results, order_by=["attributes.start_time DESC"]
     )
-    if "tags.japan_stance.sweep" in runs:
+    if not parents and "tags.japan_stance.sweep" in runs:
         runs = runs[runs["tags.japan_stance.sweep"].ne("parent")]
     return runs.reset_index(drop=True)
 
 
-def resolve_run_id(store: Store, prefix: str) -> str:
-    """The full id of the one run of the experiment whose id starts with ``prefix``."""
-    runs = search_runs(store)
+def resolve_run_id(store: Store, prefix: str, parents: bool = False) -> str:
+    """The full id of the one run of the experiment whose id starts with ``prefix``
+    (a sweep's parent run counts only with ``parents``)."""
+    runs = search_runs(store, parents=parents)
     matches = [r for r in runs["run_id"] if r.startswith(prefix)] if len(runs) else []
     if len(matches) != 1:
         raise ValueError(f"run {prefix!r}: {'no run' if not matches else f'{len(matches)} runs'} in this experiment match")
