@@ -169,7 +169,8 @@ def test_a_search_run_never_reads_the_eval_set_and_logs_no_model(fixture_setting
     summary = log_run(settings, "search", None)
     assert summary["model"] is None and summary["evaluation"] is None and summary["model_uri"] is None
     assert summary["n_eval"] == 0 and summary["version"] is None
-    client = MlflowClient(settings["tracking"]["uri"])
+    uri = settings["tracking"]["uri"]
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     run = client.get_run(summary["run_id"])
     assert run.data.metrics["cv.f_avg"] == pytest.approx(summary["cv"]["cv.f_avg"])
     assert "cv.f_avg_sd" in run.data.metrics and "f_avg" not in run.data.metrics

@@ -138,7 +138,8 @@ def test_a_search_sweep_records_its_choice_and_compare_ranks_it_by_cv(project, m
     assert "metrics.f_avg" not in children or children["metrics.f_avg"].isna().all()  # nothing scored on eval
     best = children.loc[children["metrics.cv.f_avg"].idxmax()]
     assert parent["tags.japan_stance.best_run"] == best["run_id"]
-    assert not MlflowClient(compose_settings(project)["tracking"]["uri"]).search_registered_models()
+    uri = compose_settings(project)["tracking"]["uri"]
+    assert not MlflowClient(tracking_uri=uri, registry_uri=uri).search_registered_models()
 
     monkeypatch.chdir(project)
     capsys.readouterr()
