@@ -79,7 +79,8 @@ def test_the_whole_loop(project, schema, monkeypatch, capsys):
     second = log_run(compose_settings(project, good), "second", None)
     assert not second["champion"]
     assert second["changes"]["added"] == 3 and second["changes"]["changed"] > 0
-    client = MlflowClient(compose_settings(project)["tracking"]["uri"])
+    uri = compose_settings(project)["tracking"]["uri"]
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     logged = client.download_artifacts(second["run_id"], "label_changes.json", str(project))
     assert json.loads(Path(logged).read_text())["added"] == 3
 

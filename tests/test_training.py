@@ -67,7 +67,8 @@ def test_pyfunc_reloads_with_the_same_probabilities_one_row_per_input(fixture_se
 def test_registry_champion_only_when_none_and_previous_kept(fixture_settings):
     first = log_run(fixture_settings, "one", None)
     second = log_run(fixture_settings, "two", None)
-    client = MlflowClient(fixture_settings["tracking"]["uri"])
+    uri = fixture_settings["tracking"]["uri"]
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     name = fixture_settings["tracking"]["registered_model_name"]
     assert (first["version"], first["champion"]) == ("1", True)
     assert (second["version"], second["champion"]) == ("2", False)
