@@ -43,6 +43,22 @@ def test_paired_bootstrap_sees_a_clear_winner_and_a_tie():
     assert tie["diff"] == 0.0 and tie["p_better"] == 0.0
 
 
+def test_paired_bootstrap_draws_whole_groups():
+    rng = np.random.default_rng(1)
+    stances = ["favor", "against", "none"]
+    gold, a, b = (list(rng.choice(stances, 40)) for _ in range(3))
+    rows = paired_bootstrap(gold, a, b, stances, n_boot=300, seed=5)
+    # each row copied into a group of three (a sentence's three issue rows, say): drawn as
+    # groups, every figure is what the 40 rows alone give; drawn as rows, the interval narrows
+    copies = [[x for x in seq for _ in range(3)] for seq in (gold, a, b)]
+    grouped = paired_bootstrap(*copies, stances, n_boot=300, seed=5, groups=np.repeat(np.arange(40), 3))
+    assert (grouped["n"], grouped["n_groups"]) == (120, 40)
+    for key in ("diff", "ci_low", "ci_high", "p_better"):
+        assert grouped[key] == pytest.approx(rows[key])
+    as_rows = paired_bootstrap(*copies, stances, n_boot=300, seed=5)
+    assert as_rows["ci_high"] - as_rows["ci_low"] < 0.75 * (grouped["ci_high"] - grouped["ci_low"])
+
+
 def test_runs_table_ranks_search_runs_by_a_cv_metric_with_its_per_issue_columns():
     runs = pd.DataFrame({
         "run_id": ["aaaaaaaa1", "bbbbbbbb2", "cccccccc3"],

@@ -26,6 +26,7 @@ from japan_stance.data import (
     load_labels,
     read_label_rows,
     source_domain,
+    split_groups,
 )
 from japan_stance.evaluate import evaluate, predict_rows
 from japan_stance.inputs import Article, InputError, iter_inputs, parse_columns
@@ -302,9 +303,13 @@ def run_promote(args: argparse.Namespace) -> int:
         candidate = tracking.load_stance_model(tracking.run_model_uri(store.client, run_id))
         current = tracking.load_stance_model(champion.model_uri)
         gold = predict_rows(candidate, eval_, schema)
-        result = paired_bootstrap(gold["stance"], gold["predicted"], predict_rows(current, eval_, schema)["predicted"], schema.stances)
+        result = paired_bootstrap(
+            gold["stance"], gold["predicted"], predict_rows(current, eval_, schema)["predicted"], schema.stances,
+            groups=split_groups(eval_).to_numpy(),  # the eval split's unit: the article, else the sentence
+        )
         print(
-            f"F_avg on the current eval set ({result['n']} rows): candidate {result['f_avg_a']:.3f}, "
+            f"F_avg on the current eval set ({result['n']} rows, {result['n_groups']} articles or sentences "
+            f"resampled): candidate {result['f_avg_a']:.3f}, "
             f"champion v{champion.version} {result['f_avg_b']:.3f}; difference {result['diff']:+.3f} "
             f"[90% interval {result['ci_low']:+.3f}, {result['ci_high']:+.3f}], P(better) = {result['p_better']:.3f}"
         )

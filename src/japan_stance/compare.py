@@ -61,17 +61,21 @@ def differing_params(runs: pd.DataFrame) -> list[str]:
 
 def paired_bootstrap(
     gold: Sequence[str], pred_a: Sequence[str], pred_b: Sequence[str], stances: Sequence[str],
-    n_boot: int = 2000, ci: float = 0.90, seed: int = 0,
+    n_boot: int = 2000, ci: float = 0.90, seed: int = 0, groups: Sequence | None = None,
 ) -> dict:
-    """F_avg of A minus F_avg of B on the same rows, with a bootstrap interval over rows.
+    """F_avg of A minus F_avg of B on the same rows, with a bootstrap interval.
 
     Every resample draws the same rows for both models (paired), so the interval is of the
-    difference itself. ``stances`` starts with favor, against.
+    difference itself. With ``groups`` (one per row) whole groups are drawn, e.g. every issue
+    row of a sentence or every sentence of an article together, since they are not independent;
+    without, single rows. ``stances`` starts with favor, against.
     """
     gold, pred_a, pred_b = (np.asarray(x) for x in (gold, pred_a, pred_b))
     n = len(gold)
+    unit = np.arange(n) if groups is None else pd.factorize(np.asarray(groups))[0]
     rng = np.random.default_rng(seed)
-    counts = np.vstack([np.ones(n), resample_counts(rng, n, n_boot)])  # row 0: the observed sample
+    drawn = resample_counts(rng, int(unit.max()) + 1 if n else 0, n_boot)[:, unit]  # each row counts as often as its group
+    counts = np.vstack([np.ones(n), drawn])  # row 0: the observed sample
 
     def f_avg(pred: np.ndarray) -> np.ndarray:
         classes = list(stances[:2])
@@ -87,6 +91,7 @@ def paired_bootstrap(
     return {
         "f_avg_a": float(a[0]), "f_avg_b": float(b[0]), "diff": float(diff[0]),
         "ci_low": float(low), "ci_high": float(high), "p_better": float((diff[1:] > 0).mean()), "n": n,
+        "n_groups": int(unit.max()) + 1 if n else 0,
     }
 
 
