@@ -73,8 +73,9 @@ def paired_bootstrap(
     gold, pred_a, pred_b = (np.asarray(x) for x in (gold, pred_a, pred_b))
     n = len(gold)
     unit = np.arange(n) if groups is None else pd.factorize(np.asarray(groups))[0]
+    n_groups = int(unit.max()) + 1 if n else 0
     rng = np.random.default_rng(seed)
-    drawn = resample_counts(rng, int(unit.max()) + 1 if n else 0, n_boot)[:, unit]  # each row counts as often as its group
+    drawn = resample_counts(rng, n_groups, n_boot)[:, unit]  # each row counts as often as its group
     counts = np.vstack([np.ones(n), drawn])  # row 0: the observed sample
 
     def f_avg(pred: np.ndarray) -> np.ndarray:
@@ -91,7 +92,7 @@ def paired_bootstrap(
     return {
         "f_avg_a": float(a[0]), "f_avg_b": float(b[0]), "diff": float(diff[0]),
         "ci_low": float(low), "ci_high": float(high), "p_better": float((diff[1:] > 0).mean()), "n": n,
-        "n_groups": int(unit.max()) + 1 if n else 0,
+        "n_groups": n_groups,
     }
 
 

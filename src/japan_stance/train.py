@@ -22,7 +22,6 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
-from sklearn.base import clone
 
 from japan_stance import tracking
 from japan_stance.compare import describe_changes
@@ -88,16 +87,16 @@ def run_training(settings: dict) -> Training:
     schema = LabelSchema.from_config(settings["data"])
     labels, train, eval_ = load_split(settings["data"], schema, with_eval=not search)
     check_trainable(train, schema)
-    unfitted = build_model(settings["model"], schema, seed=settings["seed"])
+    model = build_model(settings["model"], schema, seed=settings["seed"])
     cv = {}
-    if settings.get("cv_folds"):
+    if settings.get("cv_folds"):  # cross_validate fits clones, so ``model`` stays unfitted
         figures = cross_validate(
-            unfitted, train, schema, settings["cv_folds"], settings["seed"], repeats=settings.get("cv_repeats", 1)
+            model, train, schema, settings["cv_folds"], settings["seed"], repeats=settings.get("cv_repeats", 1)
         )
         cv = {f"cv.{k}": v for k, v in figures.items()}
     if search:
         return Training(schema, labels, train, None, None, None, cv)
-    model = clone(unfitted).fit(train)
+    model.fit(train)
     return Training(schema, labels, train, eval_, model, evaluate(model, eval_, schema), cv)
 
 
