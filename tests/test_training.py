@@ -146,7 +146,7 @@ def test_a_search_sweep_records_its_choice_and_compare_ranks_it_by_cv(project, m
     capsys.readouterr()
     options = ["-o", f"data.labels=[{LABELS_CSV}]", "-o", "data.eval_fraction=0.3"]
     assert compare_main([*options, "--parent", parent["run_id"][:8], "--metric", "cv.f_avg", "--format", "json"]) == 0
-    table = pd.read_json(io.StringIO(capsys.readouterr().out))
+    table = pd.read_json(io.StringIO(capsys.readouterr().out), dtype={"run": str})  # an all-digit id stays text
     assert list(table["run"]) == [best["run_id"][:8], *(set(children["run_id"].str[:8]) - {best["run_id"][:8]})]
     assert set(table["eval_set"]) == {"none (search)"}
     assert table["cv.restraint.f_avg"].notna().all()
